@@ -1,0 +1,160 @@
+"""Archivist: log what machine-learning work produces, versioned, deduplicated, verifiable.
+
+The fluent API follows MLflow's, so moving a script over is a change of import::
+
+    import archivist
+
+    with archivist.start_run():
+        archivist.log_param("lr", 0.1)
+        archivist.log_metric("acc", 0.93, step=10)
+        archivist.log_artifact("features.txt")
+
+A ``log_*`` call with no active run starts one, as MLflow does. Heavy parts (the client,
+stores, flavors) are imported on first use, so ``import archivist`` stays fast.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from archivist._lazy import lazy_getattr
+from archivist._version import __version__
+from archivist.entities import (
+    Experiment,
+    FileInfo,
+    Metric,
+    Param,
+    Run,
+    RunData,
+    RunInfo,
+    RunStatus,
+    RunTag,
+    ViewType,
+)
+from archivist.errors import (
+    ArchivistError,
+    ArtifactCorrupted,
+    InvalidArgument,
+    InvalidState,
+    MalformedFilter,
+    MissingDependency,
+    PermissionDenied,
+    ResourceAlreadyExists,
+    ResourceNotFound,
+)
+from archivist.fluent import (
+    ActiveRun,
+    active_run,
+    create_experiment,
+    delete_experiment,
+    delete_run,
+    delete_tag,
+    end_run,
+    get_artifact_uri,
+    get_experiment,
+    get_experiment_by_name,
+    get_run,
+    get_tracking_uri,
+    last_active_run,
+    log_artifact,
+    log_artifacts,
+    log_dict,
+    log_figure,
+    log_image,
+    log_metric,
+    log_metrics,
+    log_param,
+    log_params,
+    log_table,
+    log_text,
+    search_experiments,
+    search_runs,
+    set_experiment,
+    set_experiment_tag,
+    set_experiment_tags,
+    set_tag,
+    set_tags,
+    set_tracking_uri,
+    start_run,
+)
+
+if TYPE_CHECKING:
+    from archivist import artifacts, entities
+    from archivist.artifacts import load_table
+    from archivist.client import ArchivistClient
+    from archivist.client import ArchivistClient as MlflowClient
+
+__all__ = [
+    "ActiveRun",
+    "ArchivistClient",
+    "ArchivistError",
+    "ArtifactCorrupted",
+    "Experiment",
+    "FileInfo",
+    "InvalidArgument",
+    "InvalidState",
+    "MalformedFilter",
+    "Metric",
+    "MissingDependency",
+    "MlflowClient",
+    "Param",
+    "PermissionDenied",
+    "ResourceAlreadyExists",
+    "ResourceNotFound",
+    "Run",
+    "RunData",
+    "RunInfo",
+    "RunStatus",
+    "RunTag",
+    "ViewType",
+    "__version__",
+    "active_run",
+    "artifacts",
+    "create_experiment",
+    "delete_experiment",
+    "delete_run",
+    "delete_tag",
+    "end_run",
+    "entities",
+    "get_artifact_uri",
+    "get_experiment",
+    "get_experiment_by_name",
+    "get_run",
+    "get_tracking_uri",
+    "last_active_run",
+    "load_table",
+    "log_artifact",
+    "log_artifacts",
+    "log_dict",
+    "log_figure",
+    "log_image",
+    "log_metric",
+    "log_metrics",
+    "log_param",
+    "log_params",
+    "log_table",
+    "log_text",
+    "search_experiments",
+    "search_runs",
+    "set_experiment",
+    "set_experiment_tag",
+    "set_experiment_tags",
+    "set_tag",
+    "set_tags",
+    "set_tracking_uri",
+    "start_run",
+]
+
+__getattr__ = lazy_getattr(
+    __name__,
+    {
+        "ArchivistClient": "archivist.client:ArchivistClient",
+        "MlflowClient": "archivist.client:ArchivistClient",
+        "artifacts": "archivist.artifacts",
+        "entities": "archivist.entities",
+        "load_table": "archivist.artifacts:load_table",
+        "models": "archivist.models",
+        "sklearn": "archivist.flavors.sklearn",
+        "pyfunc": "archivist.flavors.pyfunc",
+    },
+)

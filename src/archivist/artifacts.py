@@ -1,0 +1,127 @@
+"""Reading artifacts back: download, list and load, by run id or artifact URI."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from archivist import _formats
+from archivist.entities import FileInfo
+from archivist.errors import InvalidArgument
+from archivist.paths import validate_artifact_path
+
+__all__ = ["download_artifacts", "list_artifacts", "load_dict", "load_image", "load_table", "load_text"]
+
+
+def _target(
+    artifact_uri: str | None, run_id: str | None, artifact_path: str | None
+) -> tuple[str, str]:
+    if artifact_uri is not None:
+        if run_id is not None or artifact_path is not None:
+            raise InvalidArgument(
+                "give either artifact_uri, or run_id (with an optional artifact_path), not both"
+            )
+        from archivist.uris import parse_artifact_uri
+
+        return parse_artifact_uri(artifact_uri)
+    if run_id is None:
+        raise InvalidArgument("give artifact_uri, or run_id (with an optional artifact_path)")
+    return run_id, validate_artifact_path(artifact_path)
+
+
+def _client(tracking_uri: str | None) -> Any:
+    if tracking_uri is not None:
+        from archivist.client import ArchivistClient
+
+        return ArchivistClient(tracking_uri)
+    from archivist.fluent import _client
+
+    return _client()
+
+
+def download_artifacts(
+    artifact_uri: str | None = None,
+    run_id: str | None = None,
+    artifact_path: str | None = None,
+    dst_path: str | os.PathLike[str] | None = None,
+    tracking_uri: str | None = None,
+) -> str:
+    """Download a file or folder of a run's artifacts; returns its local path.
+
+    Example:
+        >>> download_artifacts(run_id=run_id, artifact_path="plots", dst_path="out")
+        '/abs/out/plots'
+    """
+    rid, path = _target(artifact_uri, run_id, artifact_path)
+    return str(
+        _client(tracking_uri).download_artifacts(
+            rid, path, os.fspath(dst_path) if dst_path is not None else None
+        )
+    )
+
+
+def list_artifacts(
+    artifact_uri: str | None = None,
+    run_id: str | None = None,
+    artifact_path: str | None = None,
+    tracking_uri: str | None = None,
+) -> list[FileInfo]:
+    rid, path = _target(artifact_uri, run_id, artifact_path)
+    return list(_client(tracking_uri).list_artifacts(rid, path))
+
+
+def _read(artifact_uri: str) -> tuple[bytes, str]:
+    from archivist.uris import parse_artifact_uri
+
+    rid, path = parse_artifact_uri(artifact_uri)
+    return bytes(_client(None).read_artifact(rid, path)), path
+
+
+def load_text(artifact_uri: str) -> str:
+    return _read(artifact_uri)[0].decode()
+
+
+def load_dict(artifact_uri: str) -> dict[str, Any]:
+    data, path = _read(artifact_uri)
+    return _formats.bytes_to_dict(data, path)
+
+
+def load_image(artifact_uri: str) -> Any:
+    import io
+
+    from PIL import Image
+
+    data, _ = _read(artifact_uri)
+    return Image.open(io.BytesIO(data))
+
+
+def load_table(
+    artifact_file: str, run_ids: list[str] | None = None, extra_columns: list[str] | None = None
+) -> Any:
+    """Load a table logged with ``log_table`` from one or more runs, as one DataFrame.
+
+    ``extra_columns`` (such as ``["run_id"]``) adds those run attributes as columns.
+    """
+    import pandas as pd
+
+    from archivist.fluent import _active_experiment_id, search_runs
+
+    client = _client(None)
+    ids = run_ids or [r.info.run_id for r in search_runs(
+        experiment_ids=[_active_experiment_id()], output_format="list"
+    )]
+    frames = []
+    for rid in ids:
+        if not any(e.path == artifact_file for e in client.artifact_store.entries(rid, artifact_file)):
+            continue
+        frame = client.load_table(rid, artifact_file)
+        for col in extra_columns or []:
+            if col != "run_id":
+                raise InvalidArgument(f"extra column {col!r} is unknown; only 'run_id' is supported")
+            frame[col] = rid
+        frames.append(frame)
+    if not frames:
+        raise InvalidArgument(
+            f"no run among {len(ids)} has a table at {artifact_file!r}; log one with log_table()"
+        )
+    return pd.concat(frames, ignore_index=True)

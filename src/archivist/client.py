@@ -1,0 +1,330 @@
+"""ArchivistClient: explicit ids, and the one place that combines the stores."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import threading
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Literal
+
+from archivist import _formats
+from archivist.entities import (
+    Experiment,
+    FileInfo,
+    Metric,
+    Param,
+    Run,
+    RunInfo,
+    RunStatus,
+    RunTag,
+    ViewType,
+)
+from archivist.errors import InvalidArgument, ResourceNotFound
+from archivist.paths import validate_artifact_path
+from archivist.validation import check_key, check_metric_value, check_run_id
+
+if TYPE_CHECKING:
+    from archivist.stores import Location
+    from archivist.stores.artifacts.store import ArtifactStore
+    from archivist.stores.tracking.base import Page
+    from archivist.stores.tracking.sql import SqlTrackingStore
+
+__all__ = ["ArchivistClient", "PagedList"]
+
+
+class PagedList(list[Any]):
+    """A list of results with the token of the next page (None at the end)."""
+
+    def __init__(self, items: Sequence[Any], token: str | None) -> None:
+        super().__init__(items)
+        self.token = token
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+_STORE_CACHE: dict[tuple[str, str], tuple[SqlTrackingStore, ArtifactStore]] = {}
+_STORE_LOCK = threading.Lock()
+
+
+def _stores_for(loc: Location) -> tuple[SqlTrackingStore, ArtifactStore]:
+    # One engine per database per process: engines pool connections and are thread-safe.
+    key = (loc.db_uri, loc.artifact_root)
+    with _STORE_LOCK:
+        found = _STORE_CACHE.get(key)
+        if found is None:
+            from archivist.stores import open_stores
+
+            found = open_stores(loc.tracking_uri)
+            _STORE_CACHE[key] = found
+        return found
+
+
+def close_all_stores() -> None:
+    """Dispose every cached engine (tests, and processes that fork)."""
+    with _STORE_LOCK:
+        for tracking, _ in _STORE_CACHE.values():
+            tracking.db.dispose()
+        _STORE_CACHE.clear()
+
+
+class ArchivistClient:
+    """Experiments, runs, metrics, params, tags and artifacts by explicit id.
+
+    Args:
+        tracking_uri: a folder path, ``sqlite:///file.db`` or ``postgresql://...``;
+            defaults to ``ARCHIVIST_TRACKING_URI`` or ``./archivist``.
+
+    Example:
+        >>> client = ArchivistClient("/tmp/store")
+        >>> run = client.create_run("0")
+        >>> client.log_metric(run.info.run_id, "acc", 0.9)
+    """
+
+    def __init__(self, tracking_uri: str | None = None) -> None:
+        from archivist.stores import resolve_location
+
+        self.location = resolve_location(tracking_uri)
+        self.tracking_uri = self.location.tracking_uri
+        self._tracking, self._artifacts = _stores_for(self.location)
+
+    @property
+    def tracking_store(self) -> SqlTrackingStore:
+        return self._tracking
+
+    @property
+    def artifact_store(self) -> ArtifactStore:
+        return self._artifacts
+
+    # ---------------------------------------------------------------- experiments
+    def create_experiment(
+        self, name: str, artifact_location: str | None = None, tags: dict[str, Any] | None = None
+    ) -> str:
+        return self._tracking.create_experiment(
+            name, artifact_location, {k: str(v) for k, v in (tags or {}).items()}
+        )
+
+    def get_experiment(self, experiment_id: str) -> Experiment:
+        return self._tracking.get_experiment(str(experiment_id))
+
+    def get_experiment_by_name(self, name: str) -> Experiment | None:
+        return self._tracking.get_experiment_by_name(name)
+
+    def search_experiments(
+        self,
+        view_type: ViewType | str = ViewType.ACTIVE_ONLY,
+        max_results: int = 1000,
+        filter_string: str | None = None,
+        order_by: list[str] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList:
+        page = self._tracking.search_experiments(
+            ViewType(view_type), max_results, filter_string, order_by, page_token
+        )
+        return PagedList(page.items, page.next_page_token)
+
+    def delete_experiment(self, experiment_id: str) -> None:
+        self._tracking.delete_experiment(str(experiment_id))
+
+    def restore_experiment(self, experiment_id: str) -> None:
+        self._tracking.restore_experiment(str(experiment_id))
+
+    def rename_experiment(self, experiment_id: str, new_name: str) -> None:
+        self._tracking.rename_experiment(str(experiment_id), new_name)
+
+    def set_experiment_tag(self, experiment_id: str, key: str, value: Any) -> None:
+        self._tracking.set_experiment_tag(str(experiment_id), key, str(value))
+
+    # ----------------------------------------------------------------------- runs
+    def create_run(
+        self,
+        experiment_id: str,
+        start_time: int | None = None,
+        tags: dict[str, Any] | None = None,
+        run_name: str | None = None,
+    ) -> Run:
+        from archivist._source import current_user
+
+        run_tags = [RunTag(k, str(v)) for k, v in (tags or {}).items()]
+        user = (tags or {}).get("mlflow.user") or current_user()
+        return self._tracking.create_run(
+            str(experiment_id), str(user), start_time or _now_ms(), run_tags, run_name
+        )
+
+    def get_run(self, run_id: str) -> Run:
+        return self._tracking.get_run(run_id)
+
+    def update_run(self, run_id: str, status: str | None = None, name: str | None = None) -> RunInfo:
+        return self._tracking.update_run_info(run_id, status, None, name)
+
+    def set_terminated(
+        self, run_id: str, status: str = RunStatus.FINISHED.value, end_time: int | None = None
+    ) -> RunInfo:
+        return self._tracking.update_run_info(run_id, status, end_time or _now_ms(), None)
+
+    def delete_run(self, run_id: str) -> None:
+        self._tracking.delete_run(run_id)
+
+    def restore_run(self, run_id: str) -> None:
+        self._tracking.restore_run(run_id)
+
+    def log_param(self, run_id: str, key: str, value: Any) -> Any:
+        self._tracking.log_batch(run_id, params=[Param(key, str(value))])
+        return value
+
+    def log_metric(
+        self,
+        run_id: str,
+        key: str,
+        value: Any,
+        timestamp: int | None = None,
+        step: int | None = None,
+    ) -> None:
+        value = check_metric_value(check_key(key, "metric"), value)
+        self._tracking.log_batch(
+            run_id, metrics=[Metric(key, value, timestamp or _now_ms(), int(step or 0))]
+        )
+
+    def set_tag(self, run_id: str, key: str, value: Any) -> None:
+        self._tracking.log_batch(run_id, tags=[RunTag(key, str(value))])
+
+    def delete_tag(self, run_id: str, key: str) -> None:
+        self._tracking.delete_tag(run_id, key)
+
+    def log_batch(
+        self,
+        run_id: str,
+        metrics: Sequence[Metric] = (),
+        params: Sequence[Param] = (),
+        tags: Sequence[RunTag] = (),
+    ) -> None:
+        self._tracking.log_batch(run_id, metrics, params, tags)
+
+    def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
+        return self._tracking.get_metric_history(run_id, key)
+
+    def search_runs(
+        self,
+        experiment_ids: Sequence[str] | str,
+        filter_string: str = "",
+        run_view_type: ViewType | str = ViewType.ACTIVE_ONLY,
+        max_results: int = 1000,
+        order_by: list[str] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList:
+        ids = [experiment_ids] if isinstance(experiment_ids, str) else list(experiment_ids)
+        page: Page = self._tracking.search_runs(
+            [str(i) for i in ids],
+            filter_string or None,
+            ViewType(run_view_type),
+            max_results,
+            order_by,
+            page_token,
+        )
+        return PagedList(page.items, page.next_page_token)
+
+    # ------------------------------------------------------------------ artifacts
+    def _writable_run(self, run_id: str) -> str:
+        check_run_id(run_id)
+        return run_id
+
+    def log_artifact(
+        self, run_id: str, local_path: str | os.PathLike[str], artifact_path: str | None = None
+    ) -> None:
+        self._artifacts.log_file(self._writable_run(run_id), local_path, artifact_path)
+
+    def log_artifacts(
+        self, run_id: str, local_dir: str | os.PathLike[str], artifact_path: str | None = None
+    ) -> None:
+        self._artifacts.log_dir(self._writable_run(run_id), local_dir, artifact_path)
+
+    def log_text(self, run_id: str, text: str, artifact_file: str) -> None:
+        if not isinstance(text, str):
+            raise InvalidArgument(f"log_text expects a str, got {type(text).__name__}")
+        self._artifacts.log_bytes(self._writable_run(run_id), artifact_file, text.encode())
+
+    def log_dict(self, run_id: str, dictionary: dict[str, Any], artifact_file: str) -> None:
+        validate_artifact_path(artifact_file, name="artifact_file")
+        data = _formats.dict_to_bytes(dictionary, artifact_file)
+        self._artifacts.log_bytes(self._writable_run(run_id), artifact_file, data)
+
+    def log_image(
+        self, run_id: str, image: Any, artifact_file: str | None = None, *, key: str | None = None,
+        step: int | None = None,
+    ) -> None:
+        if artifact_file is None:
+            if key is None:
+                raise InvalidArgument("log_image needs artifact_file (or key and step)")
+            check_key(key, "image")
+            artifact_file = f"images/{key.replace('/', '#')}/step_{int(step or 0)}.png"
+        validate_artifact_path(artifact_file, name="artifact_file")
+        self._artifacts.log_bytes(
+            self._writable_run(run_id), artifact_file, _formats.image_to_png(image)
+        )
+
+    def log_figure(self, run_id: str, figure: Any, artifact_file: str) -> None:
+        validate_artifact_path(artifact_file, name="artifact_file")
+        data = _formats.figure_to_bytes(figure, artifact_file)
+        self._artifacts.log_bytes(self._writable_run(run_id), artifact_file, data)
+
+    def log_table(self, run_id: str, data: Any, artifact_file: str) -> None:
+        """Log a table as JSON; logging again to the same file appends rows (as MLflow does)."""
+        path = validate_artifact_path(artifact_file, name="artifact_file")
+        if not path.endswith(".json"):
+            raise InvalidArgument(
+                f"artifact_file {artifact_file!r} must end with '.json' for log_table"
+            )
+        new = json.loads(_formats.table_to_bytes(data))
+        try:
+            old = json.loads(self._artifacts.read_bytes(run_id, path))
+        except ResourceNotFound:
+            old = None
+        if old is not None:
+            if old.get("columns") != new["columns"]:
+                merged_cols = list(dict.fromkeys([*old["columns"], *new["columns"]]))
+                rows = [
+                    [dict(zip(t["columns"], r, strict=True)).get(c) for c in merged_cols]
+                    for t in (old, new)
+                    for r in t["data"]
+                ]
+                new = {"columns": merged_cols, "data": rows}
+            else:
+                new = {"columns": new["columns"], "data": old["data"] + new["data"]}
+        self._artifacts.log_bytes(
+            self._writable_run(run_id), path, json.dumps(new).encode()
+        )
+
+    def list_artifacts(self, run_id: str, path: str | None = None) -> list[FileInfo]:
+        self._tracking.get_run(run_id)
+        return self._artifacts.listdir(run_id, path)
+
+    def download_artifacts(
+        self, run_id: str, path: str = "", dst_path: str | None = None, *, link: bool = False
+    ) -> str:
+        self._tracking.get_run(run_id)
+        dst = dst_path or tempfile.mkdtemp(prefix="archivist-")
+        return self._artifacts.download(run_id, path, dst, link=link)
+
+    def read_artifact(self, run_id: str, path: str) -> bytes:
+        return self._artifacts.read_bytes(run_id, path)
+
+    def load_text(self, run_id: str, path: str) -> str:
+        return self.read_artifact(run_id, path).decode()
+
+    def load_dict(self, run_id: str, path: str) -> dict[str, Any]:
+        return _formats.bytes_to_dict(self.read_artifact(run_id, path), path)
+
+    def load_table(self, run_id: str, path: str) -> Any:
+        return _formats.bytes_to_table(self.read_artifact(run_id, path))
+
+    # ------------------------------------------------------------------- helpers
+    def search_runs_frame(
+        self, runs: Sequence[Run], output_format: Literal["pandas"] = "pandas"
+    ) -> Any:
+        from archivist._frames import runs_to_frame
+
+        return runs_to_frame(runs)

@@ -1,0 +1,91 @@
+"""Every ``ARCHIVIST_*`` environment variable, declared once; read when used, never at import."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from archivist.errors import InvalidArgument
+
+__all__ = [
+    "ALLOW_PICKLE",
+    "ARTIFACT_ROOT",
+    "FSYNC",
+    "GC_GRACE_SECONDS",
+    "TRACKING_URI",
+    "Setting",
+]
+
+T = TypeVar("T", str, int, float, bool)
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+@dataclass(frozen=True, slots=True)
+class Setting(Generic[T]):
+    """One environment variable: its name, type, default and meaning."""
+
+    name: str
+    type: type[T]
+    default: T
+    doc: str
+
+    def get(self) -> T:
+        raw = os.environ.get(self.name)
+        if raw is None:
+            return self.default
+        if self.type is bool:
+            low = raw.strip().lower()
+            if low in _TRUE:
+                return True  # type: ignore[return-value]
+            if low in _FALSE:
+                return False  # type: ignore[return-value]
+            raise InvalidArgument(
+                f"environment variable {self.name}={raw!r} is not a boolean; use 1 or 0"
+            )
+        try:
+            return self.type(raw)
+        except ValueError:
+            raise InvalidArgument(
+                f"environment variable {self.name}={raw!r} is not a valid "
+                f"{self.type.__name__}; unset it or give a {self.type.__name__}"
+            ) from None
+
+    def is_set(self) -> bool:
+        return self.name in os.environ
+
+
+TRACKING_URI: Setting[str] = Setting(
+    "ARCHIVIST_TRACKING_URI",
+    str,
+    "",
+    "Where metadata lives: a folder path, sqlite:///file.db or postgresql://...; "
+    "empty means ./archivist/ in the working directory.",
+)
+ARTIFACT_ROOT: Setting[str] = Setting(
+    "ARCHIVIST_ARTIFACT_ROOT",
+    str,
+    "",
+    "Where artifact bytes live (a folder path or file:// URI); "
+    "empty means a 'blobs' folder beside the SQLite database, or ./archivist/blobs.",
+)
+FSYNC: Setting[bool] = Setting(
+    "ARCHIVIST_FSYNC",
+    bool,
+    True,
+    "fsync blobs before they become visible; 0 trades durability after a power cut for speed.",
+)
+GC_GRACE_SECONDS: Setting[float] = Setting(
+    "ARCHIVIST_GC_GRACE_SECONDS",
+    float,
+    3600.0,
+    "gc keeps unreferenced blobs younger than this, so concurrent writers never lose one.",
+)
+ALLOW_PICKLE: Setting[bool] = Setting(
+    "ARCHIVIST_ALLOW_PICKLE",
+    bool,
+    True,
+    "Whether loading pickle-based models is allowed; 0 refuses them.",
+)

@@ -1,0 +1,20 @@
+"""Plain data shared by every layer."""
+
+from archivist.entities.artifact import FileInfo, TreeEntry
+from archivist.entities.experiment import Experiment, LifecycleStage, ViewType
+from archivist.entities.run import Metric, Param, Run, RunData, RunInfo, RunStatus, RunTag
+
+__all__ = [
+    "Experiment",
+    "FileInfo",
+    "LifecycleStage",
+    "Metric",
+    "Param",
+    "Run",
+    "RunData",
+    "RunInfo",
+    "RunStatus",
+    "RunTag",
+    "TreeEntry",
+    "ViewType",
+]

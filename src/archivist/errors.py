@@ -1,0 +1,139 @@
+"""Errors raised by Archivist.
+
+Every error is an :class:`ArchivistError`; each leaf also inherits the builtin a caller
+would naturally catch, and carries a stable ``error_code`` using MLflow's names so that
+the server can answer ``{"error_code", "message"}`` and the HTTP client can map it back::
+
+    ArchivistError (Exception)                    INTERNAL_ERROR            500
+    ├── InvalidArgument (ValueError)              INVALID_PARAMETER_VALUE   400
+    │   └── MalformedFilter                       INVALID_PARAMETER_VALUE   400
+    ├── ResourceNotFound (LookupError)            RESOURCE_DOES_NOT_EXIST   404
+    ├── ResourceAlreadyExists                     RESOURCE_ALREADY_EXISTS   400
+    ├── InvalidState (RuntimeError)               INVALID_STATE             400
+    ├── ArtifactCorrupted (OSError)               DATA_LOSS                 500
+    ├── PermissionDenied (PermissionError)        PERMISSION_DENIED         403
+    ├── Unauthenticated (PermissionError)         UNAUTHENTICATED           401
+    └── MissingDependency (ImportError)           INTERNAL_ERROR            500
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+__all__ = [
+    "HTTP_STATUS",
+    "ArchivistError",
+    "ArtifactCorrupted",
+    "InvalidArgument",
+    "InvalidState",
+    "MalformedFilter",
+    "MissingDependency",
+    "PermissionDenied",
+    "ResourceAlreadyExists",
+    "ResourceNotFound",
+    "Unauthenticated",
+    "error_for_code",
+]
+
+
+class ArchivistError(Exception):
+    """Root of every error Archivist raises on purpose."""
+
+    error_code: ClassVar[str] = "INTERNAL_ERROR"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __reduce__(self) -> tuple[type[ArchivistError], tuple[str]]:
+        return (type(self), (self.message,))
+
+    def to_dict(self) -> dict[str, str]:
+        return {"error_code": self.error_code, "message": self.message}
+
+
+class InvalidArgument(ArchivistError, ValueError):
+    """A value given by the caller is not acceptable."""
+
+    error_code = "INVALID_PARAMETER_VALUE"
+
+
+class MalformedFilter(InvalidArgument):
+    """A search filter or order-by clause could not be parsed."""
+
+
+class ResourceNotFound(ArchivistError, LookupError):
+    """An experiment, run, artifact, model or version does not exist."""
+
+    error_code = "RESOURCE_DOES_NOT_EXIST"
+
+
+class ResourceAlreadyExists(ArchivistError):
+    """Creating something whose name or id is taken."""
+
+    error_code = "RESOURCE_ALREADY_EXISTS"
+
+
+class InvalidState(ArchivistError, RuntimeError):
+    """The operation is not allowed in the resource's current state."""
+
+    error_code = "INVALID_STATE"
+
+
+class ArtifactCorrupted(ArchivistError, OSError):
+    """Stored bytes do not match their digest, or a referenced blob is missing."""
+
+    error_code = "DATA_LOSS"
+
+
+class PermissionDenied(ArchivistError, PermissionError):
+    """The caller may not do this."""
+
+    error_code = "PERMISSION_DENIED"
+
+
+class Unauthenticated(ArchivistError, PermissionError):
+    """The caller did not prove who they are."""
+
+    error_code = "UNAUTHENTICATED"
+
+
+class MissingDependency(ArchivistError, ImportError):
+    """An optional dependency is needed; the message names the extra to install."""
+
+    error_code = "INTERNAL_ERROR"
+
+
+HTTP_STATUS: dict[str, int] = {
+    "INTERNAL_ERROR": 500,
+    "INVALID_PARAMETER_VALUE": 400,
+    "RESOURCE_DOES_NOT_EXIST": 404,
+    "RESOURCE_ALREADY_EXISTS": 400,
+    "INVALID_STATE": 400,
+    "DATA_LOSS": 500,
+    "PERMISSION_DENIED": 403,
+    "UNAUTHENTICATED": 401,
+}
+
+_BY_CODE: dict[str, type[ArchivistError]] = {
+    "INVALID_PARAMETER_VALUE": InvalidArgument,
+    "RESOURCE_DOES_NOT_EXIST": ResourceNotFound,
+    "RESOURCE_ALREADY_EXISTS": ResourceAlreadyExists,
+    "INVALID_STATE": InvalidState,
+    "DATA_LOSS": ArtifactCorrupted,
+    "PERMISSION_DENIED": PermissionDenied,
+    "UNAUTHENTICATED": Unauthenticated,
+}
+
+
+def error_for_code(code: str, message: str) -> ArchivistError:
+    """Build the error class that ``code`` names (the HTTP client's inverse of ``to_dict``)."""
+    return _BY_CODE.get(code, ArchivistError)(message)
+
+
+def missing(package: str, extra: str, purpose: str) -> MissingDependency:
+    """The error for an optional dependency that is not installed."""
+    return MissingDependency(
+        f"{purpose} needs the '{package}' package, which is not installed; "
+        f"install it with: pip install 'archivist[{extra}]'"
+    )

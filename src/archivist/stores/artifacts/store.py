@@ -1,0 +1,209 @@
+"""Artifact trees: rows ``path -> (digest, size)`` in SQL, bytes in a blob store."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
+
+from archivist.entities import FileInfo, TreeEntry
+from archivist.errors import InvalidArgument, ResourceNotFound
+from archivist.paths import join, validate_artifact_path
+
+if TYPE_CHECKING:
+    from archivist.stores.blobs.base import BlobStore
+    from archivist.stores.tracking.sql import SqlTrackingStore
+
+__all__ = ["ArtifactStore", "check_local_dir", "check_local_file"]
+
+_PROGRESS_MIN_BYTES = 64 << 20
+
+
+def check_local_file(local_path: str | os.PathLike[str]) -> Path:
+    path = Path(os.fspath(local_path))
+    if not path.exists():
+        raise InvalidArgument(
+            f"local_path {os.fspath(local_path)!r} does not exist; give the path of a file to "
+            "log (relative paths are taken from the working directory "
+            f"{os.getcwd()!r})"
+        )
+    if not os.access(path, os.R_OK):
+        raise InvalidArgument(
+            f"local_path {os.fspath(local_path)!r} cannot be read (permission denied); fix "
+            "its permissions or log another file"
+        )
+    return path
+
+
+def check_local_dir(local_dir: str | os.PathLike[str]) -> Path:
+    path = check_local_file(local_dir)
+    if not path.is_dir():
+        raise InvalidArgument(
+            f"local_dir {os.fspath(local_dir)!r} is not a directory; use log_artifact() for a "
+            "single file"
+        )
+    return path
+
+
+def _walk_files(root: Path) -> list[tuple[str, str]]:
+    """(absolute path, relative posix path) of every file below ``root``, sorted."""
+    out: list[tuple[str, str]] = []
+    stack = [(str(root), "")]
+    while stack:
+        directory, rel = stack.pop()
+        with os.scandir(directory) as it:
+            for entry in it:
+                name = entry.name
+                child_rel = f"{rel}/{name}" if rel else name
+                if entry.is_dir():
+                    stack.append((entry.path, child_rel))
+                elif entry.is_file():
+                    out.append((entry.path, child_rel))
+    out.sort(key=lambda t: t[1])
+    return out
+
+
+class ArtifactStore:
+    """Logs, lists, reads and downloads the artifact tree of an owner (run or model)."""
+
+    def __init__(self, tracking: SqlTrackingStore, blobs: BlobStore) -> None:
+        self.tracking = tracking
+        self.blobs = blobs
+
+    # -- writing -------------------------------------------------------------------
+    def log_file(
+        self, owner_id: str, local_path: str | os.PathLike[str], artifact_path: str | None = None
+    ) -> TreeEntry:
+        base = validate_artifact_path(artifact_path)
+        path = check_local_file(local_path)
+        if path.is_dir():
+            self.log_dir(owner_id, path, join(base, path.name))
+            return TreeEntry(join(base, path.name), "", 0)
+        try:
+            digest, size = self.blobs.put_file(path)
+        except PermissionError:
+            raise InvalidArgument(
+                f"local_path {os.fspath(local_path)!r} cannot be read (permission denied)"
+            ) from None
+        entry = TreeEntry(join(base, path.name), digest, size)
+        self.tracking.put_tree_entries(owner_id, [entry])
+        return entry
+
+    def log_dir(
+        self, owner_id: str, local_dir: str | os.PathLike[str], artifact_path: str | None = None
+    ) -> list[TreeEntry]:
+        base = validate_artifact_path(artifact_path)
+        root = check_local_dir(local_dir)
+        files = _walk_files(root)
+        for _, rel in files:
+            validate_artifact_path(rel, name="file name")
+        stored = self.blobs.put_files([p for p, _ in files])
+        entries = [
+            TreeEntry(join(base, rel), digest, size)
+            for (_, rel), (digest, size) in zip(files, stored, strict=True)
+        ]
+        self.tracking.put_tree_entries(owner_id, entries)
+        return entries
+
+    def log_bytes(self, owner_id: str, artifact_file: str, data: bytes) -> TreeEntry:
+        path = validate_artifact_path(artifact_file, name="artifact_file")
+        if not path:
+            raise InvalidArgument(
+                f"artifact_file {artifact_file!r} names no file; give a file name such as "
+                "'notes.txt'"
+            )
+        digest, size = self.blobs.put_bytes(data)
+        entry = TreeEntry(path, digest, size)
+        self.tracking.put_tree_entries(owner_id, [entry])
+        return entry
+
+    def put_entries(self, owner_id: str, entries: Sequence[TreeEntry]) -> None:
+        """Record entries whose blobs already exist (e.g. copying a tree between owners)."""
+        missing = [e.digest for e in entries if not self.blobs.has(e.digest)]
+        if missing:
+            raise InvalidArgument(
+                f"{len(missing)} blob(s) are not in the store (first: {missing[0]}); upload "
+                "them before recording the tree"
+            )
+        self.tracking.put_tree_entries(owner_id, entries)
+
+    # -- reading ---------------------------------------------------------------------
+    def entries(self, owner_id: str, path: str = "") -> list[TreeEntry]:
+        return self.tracking.list_tree_entries(owner_id, validate_artifact_path(path))
+
+    def listdir(self, owner_id: str, path: str | None = None) -> list[FileInfo]:
+        """Immediate children of ``path`` (files with sizes, folders without)."""
+        prefix = validate_artifact_path(path)
+        entries = self.tracking.list_tree_entries(owner_id, prefix)
+        children: dict[str, FileInfo] = {}
+        cut = len(prefix) + 1 if prefix else 0
+        for e in entries:
+            if e.path == prefix:
+                return []  # a file: MLflow lists nothing under a file
+            rest = e.path[cut:]
+            head, sep, _ = rest.partition("/")
+            child = join(prefix, head)
+            if sep:
+                children.setdefault(child, FileInfo(child, True, None))
+            else:
+                children[child] = FileInfo(child, False, e.size)
+        return sorted(children.values(), key=lambda f: f.path)
+
+    def _entry(self, owner_id: str, path: str) -> TreeEntry:
+        norm = validate_artifact_path(path)
+        for e in self.tracking.list_tree_entries(owner_id, norm):
+            if e.path == norm:
+                return e
+        raise ResourceNotFound(
+            f"artifact {path!r} does not exist in {owner_id}; list what is there with "
+            f"list_artifacts({owner_id!r})"
+        )
+
+    def open(self, owner_id: str, path: str) -> BinaryIO:
+        return self.blobs.open(self._entry(owner_id, path).digest)
+
+    def read_bytes(self, owner_id: str, path: str) -> bytes:
+        return self.blobs.read_bytes(self._entry(owner_id, path).digest)
+
+    def download(
+        self, owner_id: str, path: str | None, dst_dir: str | os.PathLike[str], *, link: bool = False
+    ) -> str:
+        """Materialize ``path`` (a file or a folder; '' for everything) under ``dst_dir``.
+
+        Returns the local path of what was asked for, as MLflow does.
+        """
+        prefix = validate_artifact_path(path)
+        entries = self.tracking.list_tree_entries(owner_id, prefix)
+        if not entries and prefix:
+            raise ResourceNotFound(
+                f"artifact path {prefix!r} does not exist in {owner_id}; list what is "
+                f"there with list_artifacts({owner_id!r})"
+            )
+        dst = Path(dst_dir).absolute()
+        dst.mkdir(parents=True, exist_ok=True)
+        total = sum(e.size for e in entries)
+        progress = None
+        task = None
+        if total >= _PROGRESS_MIN_BYTES and sys.stderr.isatty():
+            from rich.progress import Progress
+
+            progress = Progress(transient=True)
+            progress.start()
+            task = progress.add_task("downloading", total=total)
+        try:
+            made: set[Path] = set()
+            for e in entries:
+                target = dst / e.path
+                parent = target.parent
+                if parent not in made:
+                    parent.mkdir(parents=True, exist_ok=True)
+                    made.add(parent)
+                self.blobs.copy_to(e.digest, str(target), link=link)
+                if progress is not None and task is not None:
+                    progress.advance(task, e.size)
+        finally:
+            if progress is not None:
+                progress.stop()
+        return str(dst / prefix) if prefix else str(dst)

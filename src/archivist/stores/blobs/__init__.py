@@ -1,0 +1,1 @@
+"""Content-addressed blob stores, chosen by URI scheme (see ``archivist.stores.schemes``)."""

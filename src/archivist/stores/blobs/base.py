@@ -1,0 +1,169 @@
+"""The blob-store contract: content-addressed bytes.
+
+A backend implements five methods (``has``, ``put``, ``open``, ``delete``,
+``iter_digests``); everything else (put a file, put many, read verified, copy out) is
+derived here, and a backend may override a derived method when it can do better (the
+local store links and batches fsyncs).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator
+from typing import BinaryIO
+
+from archivist.errors import ArtifactCorrupted
+from archivist.stores.blobs.hashing import (
+    CHUNK,
+    DEFAULT_ALGORITHM,
+    Hasher,
+    hash_bytes,
+    hash_file,
+    new_hasher,
+    split,
+)
+
+__all__ = ["BlobStore", "VerifyingReader"]
+
+
+class BlobStore(ABC):
+    """Bytes stored once under the digest of their content."""
+
+    algorithm: str = DEFAULT_ALGORITHM
+    #: A URI naming this store; tree rows do not record it, but errors do.
+    uri: str = ""
+
+    # -- the five primitives -------------------------------------------------------
+    @abstractmethod
+    def has(self, digest: str) -> bool:
+        """Whether a blob with this digest is stored."""
+
+    @abstractmethod
+    def put(self, digest: str, data: BinaryIO) -> None:
+        """Store the bytes read from ``data`` under ``digest`` (already computed by the caller).
+
+        Implementations must make the blob visible atomically and must reject bytes
+        that do not hash to ``digest``.
+        """
+
+    @abstractmethod
+    def open(self, digest: str) -> BinaryIO:
+        """A reader of the original bytes; verifies the digest when read to the end."""
+
+    @abstractmethod
+    def delete(self, digest: str) -> None:
+        """Remove a blob; deleting a missing blob is not an error."""
+
+    @abstractmethod
+    def iter_digests(self) -> Iterator[str]:
+        """Every stored digest, in no particular order."""
+
+    # -- derived ---------------------------------------------------------------------
+    def touch(self, digest: str) -> bool:
+        """Mark a blob as just used, so a concurrent gc's grace period protects it.
+
+        Returns whether the blob still exists afterwards (a gc may have just removed it).
+        """
+        return self.has(digest)
+
+    def reuse(self, digest: str) -> bool:
+        """True when the blob is stored and now protected from gc: no need to write it."""
+        return self.has(digest) and self.touch(digest)
+
+    def age_seconds(self, digest: str) -> float:
+        """Seconds since the blob was written or touched (0 when unknown: never collected)."""
+        return 0.0
+
+    def delete_if_older(self, digest: str, seconds: float) -> bool:
+        """Delete the blob only if nothing wrote or touched it for ``seconds`` (gc's sweep)."""
+        if self.age_seconds(digest) < seconds:
+            return False
+        self.delete(digest)
+        return True
+
+    def has_many(self, digests: Iterable[str]) -> set[str]:
+        """The subset of ``digests`` that is stored."""
+        return {d for d in digests if self.has(d)}
+
+    def put_bytes(self, data: bytes) -> tuple[str, int]:
+        digest = hash_bytes(data, self.algorithm)
+        if not self.reuse(digest):
+            self.put(digest, io.BytesIO(data))
+        return digest, len(data)
+
+    def put_file(self, path: str | os.PathLike[str]) -> tuple[str, int]:
+        digest, size = hash_file(path, self.algorithm)
+        if self.reuse(digest):
+            return digest, size
+        with open(path, "rb") as f:
+            self.put(digest, f)  # type: ignore[arg-type]
+        return digest, size
+
+    def put_files(self, paths: list[str]) -> list[tuple[str, int]]:
+        """Store many files; backends batch what they can."""
+        return [self.put_file(p) for p in paths]
+
+    def read_bytes(self, digest: str) -> bytes:
+        with self.open(digest) as f:
+            return f.read()
+
+    def copy_to(self, digest: str, dest: str, *, link: bool = False) -> None:
+        """Write the blob's verified bytes to ``dest`` (replaced atomically)."""
+        tmp = f"{dest}.archivist-tmp-{os.getpid()}"
+        try:
+            with self.open(digest) as src, open(tmp, "wb") as out:
+                shutil.copyfileobj(src, out, CHUNK)  # type: ignore[misc]
+            os.replace(tmp, dest)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+
+
+class VerifyingReader(io.RawIOBase):
+    """Wraps a reader of a blob's original bytes; raises at EOF if they do not match."""
+
+    def __init__(self, raw: BinaryIO, digest: str, where: str) -> None:
+        super().__init__()
+        algorithm, self._expected = split(digest)
+        self._raw = raw
+        self._digest = digest
+        self._where = where
+        self._hasher: Hasher = new_hasher(algorithm)
+        self._done = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: bytearray | memoryview) -> int:  # type: ignore[override]
+        data = self._raw.read(len(b))
+        n = len(data)
+        if n:
+            b[:n] = data
+            self._hasher.update(data)
+        elif not self._done:
+            self._done = True
+            actual = self._hasher.hexdigest()
+            if actual != self._expected:
+                raise ArtifactCorrupted(
+                    f"blob {self._digest} at {self._where} is corrupted: its bytes hash to "
+                    f"{actual}; restore it from a backup or re-log the artifact, then run "
+                    "'archivist verify'"
+                )
+        return n
+
+    def read(self, size: int = -1) -> bytes:
+        if size is None or size < 0:
+            chunks = []
+            while chunk := super().read(CHUNK):
+                chunks.append(chunk)
+            return b"".join(chunks)
+        return super().read(size) or b""
+
+    def close(self) -> None:
+        try:
+            self._raw.close()
+        finally:
+            super().close()

@@ -1,0 +1,332 @@
+"""Blobs in a local directory.
+
+Layout: ``<root>/objects/<algorithm>/<ab>/<cd>/<hex>`` for raw blobs and
+``<hex>.zst`` for zstd-compressed ones (compression is chosen per blob, when a sample
+shows it pays). Writes go to ``<root>/tmp``, are fsynced, then renamed into place, so a
+blob is either absent or complete. Blobs are read-only files.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import io
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from archivist import config
+from archivist.errors import ArtifactCorrupted, InvalidArgument
+from archivist.stores.blobs.base import BlobStore, VerifyingReader
+from archivist.stores.blobs.codec import compressor, decompressing_reader, worth_compressing
+from archivist.stores.blobs.hashing import CHUNK, hash_bytes, hash_file, new_hasher, split
+
+__all__ = ["LocalBlobStore"]
+
+_SMALL = 256 << 10
+
+
+def _syncfs(path: str) -> None:
+    """Flush every dirty page of the filesystem holding ``path`` (one syscall, many files)."""
+    import ctypes
+    import ctypes.util
+
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        if libc.syncfs(fd) != 0:
+            os.sync()
+    except (OSError, AttributeError):
+        os.sync()
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class LocalBlobStore(BlobStore):
+    """Content-addressed blobs under a directory."""
+
+    def __init__(self, root: str | os.PathLike[str], *, fsync: bool | None = None) -> None:
+        self.root = Path(root).absolute()
+        self.uri = self.root.as_uri()
+        self._objects = self.root / "objects"
+        self._tmp = self.root / "tmp"
+        self._tmp.mkdir(parents=True, exist_ok=True)
+        self._objects.mkdir(parents=True, exist_ok=True)
+        self._fsync = config.FSYNC.get() if fsync is None else fsync
+
+    # -- locations ---------------------------------------------------------------------
+    def _path(self, digest: str) -> Path:
+        algorithm, hexpart = split(digest)
+        return self._objects / algorithm / hexpart[:2] / hexpart[2:4] / hexpart
+
+    def _find(self, digest: str) -> tuple[Path, bool] | None:
+        """The stored file for ``digest`` and whether it is compressed, or None."""
+        raw = self._path(digest)
+        if raw.exists():
+            return raw, False
+        zst = raw.with_name(raw.name + ".zst")
+        if zst.exists():
+            return zst, True
+        return None
+
+    def _tmpfile(self) -> str:
+        return str(self._tmp / f"{uuid.uuid4().hex}.tmp")
+
+    # -- primitives ----------------------------------------------------------------------
+    def has(self, digest: str) -> bool:
+        return self._find(digest) is not None
+
+    def put(self, digest: str, data: BinaryIO) -> None:
+        algorithm, _ = split(digest)
+        head = data.read(_SMALL)
+        compress = worth_compressing(head)
+        hasher = new_hasher(algorithm)
+        tmp = self._tmpfile()
+        try:
+            with open(tmp, "wb") as out:
+                if compress:
+                    with compressor().stream_writer(out, closefd=False) as zw:
+                        chunk = head
+                        while chunk:
+                            hasher.update(chunk)
+                            zw.write(chunk)
+                            chunk = data.read(CHUNK)
+                else:
+                    chunk = head
+                    while chunk:
+                        hasher.update(chunk)
+                        out.write(chunk)
+                        chunk = data.read(CHUNK)
+                if self._fsync:
+                    out.flush()
+                    os.fsync(out.fileno())
+            actual = f"{algorithm}:{hasher.hexdigest()}"
+            if actual != digest:
+                raise InvalidArgument(
+                    f"bytes given for blob {digest} hash to {actual}; the source changed while "
+                    "it was being stored or the digest is wrong"
+                )
+            self._install(tmp, digest, compress)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+
+    def _install(self, tmp: str, digest: str, compressed: bool, *, sync_dir: bool = True) -> None:
+        final = self._path(digest)
+        if compressed:
+            final = final.with_name(final.name + ".zst")
+        os.chmod(tmp, 0o444)
+        try:
+            os.replace(tmp, final)
+        except FileNotFoundError:
+            final.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(tmp, final)
+        if self._fsync and sync_dir:
+            _fsync_dir(str(final.parent))
+
+    def open(self, digest: str) -> BinaryIO:
+        found = self._find(digest)
+        if found is None:
+            raise ArtifactCorrupted(
+                f"blob {digest} is missing from {self.uri}; an artifact references bytes that "
+                "are gone. Run 'archivist verify' to list what is affected"
+            )
+        path, compressed = found
+        raw: BinaryIO = open(path, "rb")  # noqa: SIM115 - handed to the reader
+        if compressed:
+            raw = decompressing_reader(raw)
+        return io.BufferedReader(VerifyingReader(raw, digest, str(path)), CHUNK)  # type: ignore[return-value]
+
+    def delete(self, digest: str) -> None:
+        found = self._find(digest)
+        if found is not None:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(found[0])
+
+    def iter_digests(self) -> Iterator[str]:
+        if not self._objects.exists():
+            return
+        for algo_dir in self._objects.iterdir():
+            algorithm = algo_dir.name
+            for dirpath, _dirs, files in os.walk(algo_dir):
+                for name in files:
+                    yield f"{algorithm}:{name.removesuffix('.zst')}"
+                del dirpath
+
+    # -- derived, done better locally -----------------------------------------------------
+    def touch(self, digest: str) -> bool:
+        found = self._find(digest)
+        if found is None:
+            return False
+        try:
+            os.utime(found[0])
+        except FileNotFoundError:
+            return False
+        except OSError as e:  # a read-only store can still be read
+            if e.errno not in (errno.EROFS, errno.EPERM, errno.EACCES):
+                raise
+        return True
+
+    def age_seconds(self, digest: str) -> float:
+        found = self._find(digest)
+        if found is None:
+            return 0.0
+        return max(0.0, time.time() - found[0].stat().st_mtime)
+
+    def delete_if_older(self, digest: str, seconds: float) -> bool:
+        """Sweep one blob safely against concurrent writers.
+
+        The blob is first renamed out of the store, so a writer that dedups against it
+        from then on finds it gone and writes it again; if a writer touched it just before
+        the rename, it is put back.
+        """
+        found = self._find(digest)
+        if found is None:
+            return False
+        path, _ = found
+        try:
+            if time.time() - path.stat().st_mtime < seconds:
+                return False
+            trash = self._tmp / f"gc-{path.name}-{uuid.uuid4().hex[:8]}"
+            os.replace(path, trash)
+        except FileNotFoundError:
+            return False
+        if time.time() - trash.stat().st_mtime < seconds and not path.exists():
+            os.replace(trash, path)
+            return False
+        os.unlink(trash)
+        return True
+
+    def stored_size(self, digest: str) -> int:
+        """Bytes the blob takes on disk (after compression)."""
+        found = self._find(digest)
+        return 0 if found is None else found[0].stat().st_size
+
+    def put_file(self, path: str | os.PathLike[str]) -> tuple[str, int]:
+        before = os.stat(path)
+        digest, size = hash_file(path, self.algorithm)
+        if self.reuse(digest):
+            return digest, size
+        with open(path, "rb") as f:
+            head = f.read(_SMALL)
+        if worth_compressing(head):
+            with open(path, "rb") as f:
+                try:
+                    self.put(digest, f)  # type: ignore[arg-type]
+                except InvalidArgument:
+                    # the file changed after hashing: store what it holds now
+                    return self.put_file(path)
+            return digest, size
+        tmp = self._tmpfile()
+        try:
+            shutil.copyfile(path, tmp)  # sendfile / copy_file_range: no bytes through Python
+            after = os.stat(path)
+            if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
+                digest, size = hash_file(tmp, self.algorithm)
+                if self.reuse(digest):
+                    return digest, size
+            if self._fsync:
+                fd = os.open(tmp, os.O_RDONLY)
+                try:
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+            self._install(tmp, digest, False)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+        return digest, size
+
+    def put_files(self, paths: list[str]) -> list[tuple[str, int]]:
+        """Store many files: small ones are written unsynced, then made durable with two
+        filesystem-wide syncs instead of two fsyncs each."""
+        results: list[tuple[str, int]] = []
+        pending: list[tuple[str, str, bool]] = []
+        seen: set[str] = set()
+        for p in paths:
+            if os.stat(p).st_size > _SMALL:
+                results.append(self.put_file(p))
+                continue
+            with open(p, "rb") as f:
+                data = f.read()
+            digest = hash_bytes(data, self.algorithm)
+            results.append((digest, len(data)))
+            if digest in seen:
+                continue
+            seen.add(digest)
+            if self.reuse(digest):
+                continue
+            compress = worth_compressing(data)
+            tmp = self._tmpfile()
+            with open(tmp, "wb") as out:
+                out.write(compressor().compress(data) if compress else data)
+            pending.append((tmp, digest, compress))
+        if pending:
+            try:
+                if self._fsync:
+                    _syncfs(str(self._tmp))
+                for tmp, digest, compress in pending:
+                    self._install(tmp, digest, compress, sync_dir=False)
+                if self._fsync:
+                    _syncfs(str(self._objects))
+            finally:
+                for tmp, _, _ in pending:
+                    if os.path.exists(tmp):
+                        os.unlink(tmp)
+        return results
+
+    def copy_to(self, digest: str, dest: str, *, link: bool = False) -> None:
+        """Materialize a blob at ``dest``.
+
+        Raw blobs are verified, then hardlinked when ``link`` is true (the result is a
+        read-only file sharing the store's bytes) or copied in the kernel otherwise.
+        """
+        found = self._find(digest)
+        if found is None or found[1]:
+            super().copy_to(digest, dest)
+            return
+        src = str(found[0])
+        actual, _ = hash_file(src, split(digest)[0])
+        if actual != digest:
+            raise ArtifactCorrupted(
+                f"blob {digest} at {src} is corrupted: its bytes hash to {actual}; restore it "
+                "from a backup or re-log the artifact, then run 'archivist verify'"
+            )
+        tmp = f"{dest}.archivist-tmp-{uuid.uuid4().hex[:8]}"
+        try:
+            if link:
+                try:
+                    os.link(src, tmp)
+                except OSError:
+                    shutil.copyfile(src, tmp)
+            else:
+                shutil.copyfile(src, tmp)
+            os.replace(tmp, dest)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+
+    def clean_tmp(self, older_than: float) -> int:
+        """Remove temp files left by crashed writers; returns how many."""
+        n = 0
+        now = time.time()
+        for entry in os.scandir(self._tmp):
+            try:
+                if now - entry.stat().st_mtime > older_than:
+                    os.unlink(entry.path)
+                    n += 1
+            except FileNotFoundError:
+                pass
+        return n

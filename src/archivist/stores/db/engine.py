@@ -1,0 +1,171 @@
+"""One SQLAlchemy engine per database URI, with the schema brought up to date on open."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
+
+from archivist.errors import InvalidArgument, missing
+from archivist.stores.db.schema import SCHEMA_REVISION, metadata
+
+__all__ = ["Database", "normalize_db_uri"]
+
+_SQLITE_BUSY_MS = 120_000
+_PG_SCHEMA_LOCK = 0x4152_4348  # "ARCH": serializes schema creation across processes
+
+
+def normalize_db_uri(uri: str) -> str:
+    """Map user-facing database URIs to SQLAlchemy ones (``postgresql://`` -> psycopg 3)."""
+    for prefix in ("postgresql://", "postgres://"):
+        if uri.startswith(prefix):
+            return "postgresql+psycopg://" + uri[len(prefix) :]
+    if uri.startswith(("sqlite:///", "postgresql+")):
+        return uri
+    if uri == "sqlite://" or uri.startswith("sqlite:///:memory:"):
+        raise InvalidArgument(
+            f"tracking URI {uri!r} is an in-memory database, which other connections cannot "
+            "see; use sqlite:///path/to/file.db"
+        )
+    raise InvalidArgument(
+        f"database URI {uri!r} is not supported; use sqlite:///path/to/file.db or "
+        "postgresql://user@host:port/db"
+    )
+
+
+class Database:
+    """An engine plus the two kinds of transaction the stores use.
+
+    ``write()`` takes SQLite's write lock up front (``BEGIN IMMEDIATE``) so that writers
+    queue on the busy timeout instead of failing with "database is locked" when a read
+    transaction tries to upgrade; ``read()`` is a plain deferred transaction.
+    """
+
+    def __init__(self, uri: str) -> None:
+        self.uri = normalize_db_uri(uri)
+        url = make_url(self.uri)
+        self.dialect = url.get_backend_name()
+        kwargs: dict[str, Any] = {}
+        if self.dialect == "sqlite":
+            db_path = url.database or ""
+            Path(db_path).parent.mkdir(parents=True, exist_ok=True)
+            kwargs["connect_args"] = {
+                "timeout": _SQLITE_BUSY_MS / 1000,
+                "check_same_thread": False,
+            }
+        elif self.dialect == "postgresql":
+            try:
+                import psycopg  # noqa: F401
+            except ImportError:
+                raise missing("psycopg", "postgres", "a postgresql:// tracking URI") from None
+            kwargs["pool_pre_ping"] = True
+            if os.environ.get("ARCHIVIST_DB_NULLPOOL"):
+                kwargs["poolclass"] = NullPool
+        self.engine: Engine = create_engine(self.uri, **kwargs)
+        if self.dialect == "sqlite":
+            self._install_sqlite_hooks(self.engine)
+        self._ensure_schema()
+
+    @staticmethod
+    def _install_sqlite_hooks(engine: Engine) -> None:
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+            # Let SQLAlchemy's "begin" event below emit BEGIN itself.
+            dbapi_conn.isolation_level = None
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute(f"PRAGMA busy_timeout={_SQLITE_BUSY_MS}")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn: Connection) -> None:
+            if conn.get_execution_options().get("archivist_write"):
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            else:
+                conn.exec_driver_sql("BEGIN")
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A transaction that will write; committed on success, rolled back on error."""
+        conn = self.engine.connect().execution_options(archivist_write=True)
+        with conn, conn.begin():
+            yield conn
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    def _ensure_schema(self) -> None:
+        with self.write() as conn:
+            if self.dialect == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_SCHEMA_LOCK})
+            current = _current_revision(conn, self.dialect)
+            if current == SCHEMA_REVISION:
+                return
+            if current is None and not _has_tables(conn, self.dialect):
+                metadata.create_all(conn)
+                conn.execute(
+                    text("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL, "
+                         "CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num))")
+                )
+                conn.execute(
+                    text("INSERT INTO alembic_version (version_num) VALUES (:v)"),
+                    {"v": SCHEMA_REVISION},
+                )
+                return
+            upgrade(conn)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _current_revision(conn: Connection, dialect: str) -> str | None:
+    if dialect == "sqlite":
+        exists = conn.execute(
+            text("SELECT 1 FROM sqlite_master WHERE type='table' AND name='alembic_version'")
+        ).first()
+    else:
+        exists = conn.execute(text("SELECT to_regclass('alembic_version')")).scalar()
+    if not exists:
+        return None
+    row = conn.execute(text("SELECT version_num FROM alembic_version")).first()
+    return None if row is None else str(row[0])
+
+
+def _has_tables(conn: Connection, dialect: str) -> bool:
+    if dialect == "sqlite":
+        return conn.execute(
+            text("SELECT 1 FROM sqlite_master WHERE type='table' AND name='experiments'")
+        ).first() is not None
+    return conn.execute(text("SELECT to_regclass('experiments')")).scalar() is not None
+
+
+_UPGRADE_LOCK = threading.Lock()
+
+
+def alembic_config(conn: Connection | None = None) -> Any:
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    if conn is not None:
+        cfg.attributes["connection"] = conn
+    return cfg
+
+
+def upgrade(conn: Connection, revision: str = "head") -> None:
+    """Apply Alembic migrations up to ``revision`` on an open connection."""
+    from alembic import command
+
+    with _UPGRADE_LOCK:
+        command.upgrade(alembic_config(conn), revision)

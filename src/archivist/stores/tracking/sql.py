@@ -1,0 +1,736 @@
+"""Tracking store on SQL (SQLite embedded by default, PostgreSQL to scale)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Table, and_, delete, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from archivist.entities import (
+    Experiment,
+    LifecycleStage,
+    Metric,
+    Param,
+    Run,
+    RunData,
+    RunInfo,
+    RunStatus,
+    RunTag,
+    TreeEntry,
+    ViewType,
+)
+from archivist.errors import InvalidArgument, InvalidState, ResourceAlreadyExists, ResourceNotFound
+from archivist.stores.db.engine import Database
+from archivist.stores.db.schema import (
+    ArtifactEntryRow,
+    ExperimentRow,
+    ExperimentTagRow,
+    LatestMetricRow,
+    MetricRow,
+    ParamRow,
+    RunRow,
+    TagRow,
+)
+from archivist.stores.tracking.base import Page
+from archivist.validation import (
+    check_experiment_name,
+    check_key,
+    check_metric_value,
+    check_param_value,
+    check_run_id,
+    check_tag_value,
+)
+
+__all__ = ["SqlTrackingStore"]
+
+EXPERIMENTS: Table = ExperimentRow.__table__  # type: ignore[assignment]
+EXPERIMENT_TAGS: Table = ExperimentTagRow.__table__  # type: ignore[assignment]
+RUNS: Table = RunRow.__table__  # type: ignore[assignment]
+PARAMS: Table = ParamRow.__table__  # type: ignore[assignment]
+TAGS: Table = TagRow.__table__  # type: ignore[assignment]
+METRICS: Table = MetricRow.__table__  # type: ignore[assignment]
+LATEST: Table = LatestMetricRow.__table__  # type: ignore[assignment]
+ENTRIES: Table = ArtifactEntryRow.__table__  # type: ignore[assignment]
+
+DEFAULT_EXPERIMENT_ID = "0"
+DEFAULT_EXPERIMENT_NAME = "Default"
+RUN_NAME_TAG = "mlflow.runName"
+MAX_RESULTS_LIMIT = 50_000
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def _encode_token(offset: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"offset": offset}).encode()).decode()
+
+
+def _decode_token(token: str | None) -> int:
+    if not token:
+        return 0
+    try:
+        offset = json.loads(base64.urlsafe_b64decode(token.encode()))["offset"]
+        if not isinstance(offset, int) or offset < 0:
+            raise ValueError
+        return offset
+    except (ValueError, KeyError, TypeError):
+        raise InvalidArgument(
+            f"page_token {token!r} is invalid; pass the next_page_token of a previous page"
+        ) from None
+
+
+def _check_max_results(max_results: int) -> int:
+    if not isinstance(max_results, int) or max_results < 1 or max_results > MAX_RESULTS_LIMIT:
+        raise InvalidArgument(
+            f"max_results={max_results!r} is out of range; give an integer from 1 to "
+            f"{MAX_RESULTS_LIMIT}"
+        )
+    return max_results
+
+
+def _experiment_int(experiment_id: Any) -> int:
+    try:
+        value = int(str(experiment_id))
+        if value < 0:
+            raise ValueError
+        return value
+    except ValueError:
+        raise InvalidArgument(
+            f"experiment id {experiment_id!r} is malformed: experiment ids are non-negative "
+            "integers given as strings, such as '0'"
+        ) from None
+
+
+class SqlTrackingStore:
+    """Experiments, runs and artifact trees in one SQL database."""
+
+    def __init__(self, db_uri: str) -> None:
+        self.db = Database(db_uri)
+        self.uri = db_uri
+        self.dialect = self.db.dialect
+        self._ensure_default_experiment()
+
+    def _insert(self) -> Any:
+        if self.dialect == "postgresql":
+            from sqlalchemy.dialects import postgresql
+
+            return postgresql.insert
+        from sqlalchemy.dialects import sqlite
+
+        return sqlite.insert
+
+    def _ensure_default_experiment(self) -> None:
+        with self.db.read() as conn:
+            found = conn.execute(
+                select(EXPERIMENTS.c.experiment_id).where(EXPERIMENTS.c.experiment_id == 0)
+            ).first()
+        if found is not None:
+            return
+        ts = now_ms()
+        with self.db.write() as conn:
+            stmt = self._insert()(EXPERIMENTS).values(
+                experiment_id=0,
+                name=DEFAULT_EXPERIMENT_NAME,
+                artifact_location=self._artifact_location("0"),
+                lifecycle_stage=LifecycleStage.ACTIVE.value,
+                creation_time=ts,
+                last_update_time=ts,
+            )
+            conn.execute(stmt.on_conflict_do_nothing())
+            if self.dialect == "postgresql":
+                # experiment 0 was inserted explicitly; keep the sequence ahead of it
+                conn.exec_driver_sql(
+                    "SELECT setval(pg_get_serial_sequence('experiments', 'experiment_id'), "
+                    "GREATEST((SELECT MAX(experiment_id) FROM experiments), 1))"
+                )
+
+    @staticmethod
+    def _artifact_location(experiment_id: str) -> str:
+        return f"mlflow-artifacts:/{experiment_id}"
+
+    # ------------------------------------------------------------------ experiments
+    def create_experiment(
+        self, name: str, artifact_location: str | None = None, tags: dict[str, str] | None = None
+    ) -> str:
+        check_experiment_name(name)
+        tag_rows = []
+        for k, v in (tags or {}).items():
+            tag_rows.append((check_key(k, "tag"), check_tag_value(k, v)))
+        ts = now_ms()
+        try:
+            with self.db.write() as conn:
+                result = conn.execute(
+                    EXPERIMENTS.insert().values(
+                        name=name,
+                        artifact_location=artifact_location or "",
+                        lifecycle_stage=LifecycleStage.ACTIVE.value,
+                        creation_time=ts,
+                        last_update_time=ts,
+                    )
+                )
+                exp_id = int(result.inserted_primary_key[0])  # type: ignore[index]
+                if not artifact_location:
+                    conn.execute(
+                        update(EXPERIMENTS)
+                        .where(EXPERIMENTS.c.experiment_id == exp_id)
+                        .values(artifact_location=self._artifact_location(str(exp_id)))
+                    )
+                if tag_rows:
+                    conn.execute(
+                        EXPERIMENT_TAGS.insert(),
+                        [{"experiment_id": exp_id, "key": k, "value": v} for k, v in tag_rows],
+                    )
+        except IntegrityError:
+            existing = self.get_experiment_by_name(name)
+            stage = f" (it is {existing.lifecycle_stage})" if existing else ""
+            raise ResourceAlreadyExists(
+                f"experiment {name!r} already exists{stage}; pick another name, or use "
+                "set_experiment() to reuse it"
+            ) from None
+        return str(exp_id)
+
+    def _experiments_from_rows(self, conn: Connection, rows: Sequence[Any]) -> list[Experiment]:
+        ids = [r.experiment_id for r in rows]
+        tags: dict[int, dict[str, str]] = defaultdict(dict)
+        if ids:
+            for t in conn.execute(
+                select(EXPERIMENT_TAGS).where(EXPERIMENT_TAGS.c.experiment_id.in_(ids))
+            ):
+                tags[t.experiment_id][t.key] = t.value
+        return [
+            Experiment(
+                experiment_id=str(r.experiment_id),
+                name=r.name,
+                artifact_location=r.artifact_location,
+                lifecycle_stage=r.lifecycle_stage,
+                creation_time=r.creation_time,
+                last_update_time=r.last_update_time,
+                tags=tags.get(r.experiment_id, {}),
+            )
+            for r in rows
+        ]
+
+    def get_experiment(self, experiment_id: str) -> Experiment:
+        exp_int = _experiment_int(experiment_id)
+        with self.db.read() as conn:
+            rows = conn.execute(
+                select(EXPERIMENTS).where(EXPERIMENTS.c.experiment_id == exp_int)
+            ).all()
+            if not rows:
+                raise ResourceNotFound(
+                    f"experiment id {experiment_id!r} does not exist in {self.uri}; list "
+                    "experiments with 'archivist experiments list'"
+                )
+            return self._experiments_from_rows(conn, rows)[0]
+
+    def get_experiment_by_name(self, name: str) -> Experiment | None:
+        with self.db.read() as conn:
+            rows = conn.execute(select(EXPERIMENTS).where(EXPERIMENTS.c.name == name)).all()
+            if not rows:
+                return None
+            return self._experiments_from_rows(conn, rows)[0]
+
+    def search_experiments(
+        self,
+        view_type: ViewType = ViewType.ACTIVE_ONLY,
+        max_results: int = 1000,
+        filter_string: str | None = None,
+        order_by: list[str] | None = None,
+        page_token: str | None = None,
+    ) -> Page:
+        from archivist.stores.tracking.search import compile_experiment_search
+
+        _check_max_results(max_results)
+        offset = _decode_token(page_token)
+        compiled = compile_experiment_search(filter_string, order_by, dialect=self.dialect)
+        stmt = (
+            select(EXPERIMENTS)
+            .where(EXPERIMENTS.c.lifecycle_stage.in_(ViewType(view_type).stages()), *compiled.where)
+            .order_by(*compiled.order_by)
+            .limit(max_results + 1)
+            .offset(offset)
+        )
+        with self.db.read() as conn:
+            rows = conn.execute(stmt).all()
+            more = len(rows) > max_results
+            items = self._experiments_from_rows(conn, rows[:max_results])
+        return Page(list(items), _encode_token(offset + max_results) if more else None)
+
+    def _set_experiment_stage(self, experiment_id: str, stage: str) -> None:
+        exp = self.get_experiment(experiment_id)
+        if experiment_id == DEFAULT_EXPERIMENT_ID and stage == LifecycleStage.DELETED.value:
+            raise InvalidState("the default experiment (id '0') cannot be deleted")
+        other = (
+            LifecycleStage.ACTIVE.value
+            if stage == LifecycleStage.DELETED.value
+            else LifecycleStage.DELETED.value
+        )
+        if exp.lifecycle_stage == stage:
+            raise InvalidState(
+                f"experiment {experiment_id!r} ({exp.name!r}) is already {stage}; nothing to do"
+            )
+        ts = now_ms()
+        exp_int = int(experiment_id)
+        with self.db.write() as conn:
+            conn.execute(
+                update(EXPERIMENTS)
+                .where(EXPERIMENTS.c.experiment_id == exp_int)
+                .values(lifecycle_stage=stage, last_update_time=ts)
+            )
+            conn.execute(
+                update(RUNS)
+                .where(RUNS.c.experiment_id == exp_int, RUNS.c.lifecycle_stage == other)
+                .values(
+                    lifecycle_stage=stage,
+                    deleted_time=ts if stage == LifecycleStage.DELETED.value else None,
+                )
+            )
+
+    def delete_experiment(self, experiment_id: str) -> None:
+        self._set_experiment_stage(experiment_id, LifecycleStage.DELETED.value)
+
+    def restore_experiment(self, experiment_id: str) -> None:
+        self._set_experiment_stage(experiment_id, LifecycleStage.ACTIVE.value)
+
+    def rename_experiment(self, experiment_id: str, new_name: str) -> None:
+        check_experiment_name(new_name)
+        exp = self.get_experiment(experiment_id)
+        if exp.lifecycle_stage != LifecycleStage.ACTIVE.value:
+            raise InvalidState(f"experiment {experiment_id!r} is deleted; restore it first")
+        try:
+            with self.db.write() as conn:
+                conn.execute(
+                    update(EXPERIMENTS)
+                    .where(EXPERIMENTS.c.experiment_id == int(experiment_id))
+                    .values(name=new_name, last_update_time=now_ms())
+                )
+        except IntegrityError:
+            raise ResourceAlreadyExists(
+                f"experiment {new_name!r} already exists; pick another name"
+            ) from None
+
+    def set_experiment_tag(self, experiment_id: str, key: str, value: str) -> None:
+        check_key(key, "tag")
+        value = check_tag_value(key, value)
+        exp = self.get_experiment(experiment_id)
+        if exp.lifecycle_stage != LifecycleStage.ACTIVE.value:
+            raise InvalidState(f"experiment {experiment_id!r} is deleted; restore it first")
+        insert = self._insert()
+        stmt = insert(EXPERIMENT_TAGS).values(
+            experiment_id=int(experiment_id), key=key, value=value
+        )
+        with self.db.write() as conn:
+            conn.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["experiment_id", "key"], set_={"value": stmt.excluded.value}
+                )
+            )
+
+    def delete_experiment_tag(self, experiment_id: str, key: str) -> None:
+        with self.db.write() as conn:
+            result = conn.execute(
+                delete(EXPERIMENT_TAGS).where(
+                    EXPERIMENT_TAGS.c.experiment_id == _experiment_int(experiment_id),
+                    EXPERIMENT_TAGS.c.key == key,
+                )
+            )
+        if result.rowcount == 0:
+            raise ResourceNotFound(f"experiment {experiment_id!r} has no tag {key!r}")
+
+    # ------------------------------------------------------------------------ runs
+    def create_run(
+        self,
+        experiment_id: str,
+        user_id: str,
+        start_time: int,
+        tags: Sequence[RunTag],
+        run_name: str | None,
+    ) -> Run:
+        exp = self.get_experiment(experiment_id)
+        if exp.lifecycle_stage != LifecycleStage.ACTIVE.value:
+            raise InvalidState(
+                f"experiment {experiment_id!r} ({exp.name!r}) is deleted; restore it or log to "
+                "another experiment"
+            )
+        tag_map = {t.key: t.value for t in tags}
+        name = run_name or tag_map.get(RUN_NAME_TAG) or _random_run_name()
+        tag_map[RUN_NAME_TAG] = name
+        for k, v in tag_map.items():
+            check_key(k, "tag")
+            tag_map[k] = check_tag_value(k, v)
+        run_id = uuid.uuid4().hex
+        artifact_uri = f"{exp.artifact_location.rstrip('/')}/{run_id}/artifacts"
+        with self.db.write() as conn:
+            conn.execute(
+                RUNS.insert().values(
+                    run_id=run_id,
+                    experiment_id=int(experiment_id),
+                    name=name,
+                    user_id=user_id,
+                    status=RunStatus.RUNNING.value,
+                    start_time=start_time,
+                    end_time=None,
+                    lifecycle_stage=LifecycleStage.ACTIVE.value,
+                    artifact_uri=artifact_uri,
+                )
+            )
+            conn.execute(
+                TAGS.insert(), [{"run_id": run_id, "key": k, "value": v} for k, v in tag_map.items()]
+            )
+        info = RunInfo(
+            run_id=run_id,
+            experiment_id=str(experiment_id),
+            run_name=name,
+            user_id=user_id,
+            status=RunStatus.RUNNING.value,
+            start_time=start_time,
+            end_time=None,
+            artifact_uri=artifact_uri,
+            lifecycle_stage=LifecycleStage.ACTIVE.value,
+        )
+        return Run(info, RunData(tags=dict(tag_map)))
+
+    @staticmethod
+    def _info(r: Any) -> RunInfo:
+        return RunInfo(
+            run_id=r.run_id,
+            experiment_id=str(r.experiment_id),
+            run_name=r.name,
+            user_id=r.user_id,
+            status=r.status,
+            start_time=r.start_time,
+            end_time=r.end_time,
+            artifact_uri=r.artifact_uri,
+            lifecycle_stage=r.lifecycle_stage,
+        )
+
+    def _run_row(self, conn: Connection, run_id: str) -> Any:
+        check_run_id(run_id)
+        row = conn.execute(select(RUNS).where(RUNS.c.run_id == run_id)).first()
+        if row is None:
+            raise ResourceNotFound(
+                f"run {run_id!r} does not exist in {self.uri}; check the run id, or the "
+                "tracking URI if the run was logged to another store"
+            )
+        return row
+
+    def _active_run_row(self, conn: Connection, run_id: str) -> Any:
+        row = self._run_row(conn, run_id)
+        if row.lifecycle_stage != LifecycleStage.ACTIVE.value:
+            raise InvalidState(
+                f"run {run_id!r} is deleted, so nothing can be logged to it; restore it with "
+                "restore_run() first"
+            )
+        return row
+
+    def _runs_data(self, conn: Connection, run_ids: list[str]) -> dict[str, RunData]:
+        params: dict[str, dict[str, str]] = defaultdict(dict)
+        tags: dict[str, dict[str, str]] = defaultdict(dict)
+        metrics: dict[str, dict[str, float]] = defaultdict(dict)
+        for chunk_start in range(0, len(run_ids), 500):
+            chunk = run_ids[chunk_start : chunk_start + 500]
+            for p in conn.execute(select(PARAMS).where(PARAMS.c.run_id.in_(chunk))):
+                params[p.run_id][p.key] = p.value
+            for t in conn.execute(select(TAGS).where(TAGS.c.run_id.in_(chunk))):
+                tags[t.run_id][t.key] = t.value
+            for m in conn.execute(select(LATEST).where(LATEST.c.run_id.in_(chunk))):
+                metrics[m.run_id][m.key] = math.nan if m.is_nan else m.value
+        return {
+            rid: RunData(metrics=metrics.get(rid, {}), params=params.get(rid, {}), tags=tags.get(rid, {}))
+            for rid in run_ids
+        }
+
+    def get_run(self, run_id: str) -> Run:
+        with self.db.read() as conn:
+            row = self._run_row(conn, run_id)
+            return Run(self._info(row), self._runs_data(conn, [run_id])[run_id])
+
+    def update_run_info(
+        self, run_id: str, status: str | None, end_time: int | None, run_name: str | None
+    ) -> RunInfo:
+        values: dict[str, Any] = {}
+        if status is not None:
+            try:
+                values["status"] = RunStatus(status).value
+            except ValueError:
+                raise InvalidArgument(
+                    f"run status {status!r} is unknown; use one of "
+                    f"{[s.value for s in RunStatus]}"
+                ) from None
+        if end_time is not None:
+            values["end_time"] = end_time
+        with self.db.write() as conn:
+            self._active_run_row(conn, run_id)
+            if run_name:
+                values["name"] = run_name
+                self._upsert(conn, TAGS, ["run_id", "key"], [
+                    {"run_id": run_id, "key": RUN_NAME_TAG, "value": run_name}
+                ])
+            if values:
+                conn.execute(update(RUNS).where(RUNS.c.run_id == run_id).values(**values))
+            return self._info(self._run_row(conn, run_id))
+
+    def _set_run_stage(self, run_id: str, stage: str) -> None:
+        with self.db.write() as conn:
+            row = self._run_row(conn, run_id)
+            if stage == LifecycleStage.ACTIVE.value:
+                exp = conn.execute(
+                    select(EXPERIMENTS.c.lifecycle_stage).where(
+                        EXPERIMENTS.c.experiment_id == row.experiment_id
+                    )
+                ).scalar()
+                if exp != LifecycleStage.ACTIVE.value:
+                    raise InvalidState(
+                        f"run {run_id!r} belongs to deleted experiment {row.experiment_id}; "
+                        "restore the experiment first"
+                    )
+            conn.execute(
+                update(RUNS)
+                .where(RUNS.c.run_id == run_id)
+                .values(
+                    lifecycle_stage=stage,
+                    deleted_time=now_ms() if stage == LifecycleStage.DELETED.value else None,
+                )
+            )
+
+    def delete_run(self, run_id: str) -> None:
+        self._set_run_stage(run_id, LifecycleStage.DELETED.value)
+
+    def restore_run(self, run_id: str) -> None:
+        self._set_run_stage(run_id, LifecycleStage.ACTIVE.value)
+
+    def _upsert(
+        self, conn: Connection, table: Table, keys: list[str], rows: list[dict[str, Any]]
+    ) -> None:
+        if not rows:
+            return
+        stmt = self._insert()(table)
+        cols = [c for c in rows[0] if c not in keys]
+        stmt = stmt.on_conflict_do_update(
+            index_elements=keys, set_={c: getattr(stmt.excluded, c) for c in cols}
+        )
+        conn.execute(stmt, rows)
+
+    def log_batch(
+        self,
+        run_id: str,
+        metrics: Sequence[Metric] = (),
+        params: Sequence[Param] = (),
+        tags: Sequence[RunTag] = (),
+    ) -> None:
+        param_rows: dict[str, str] = {}
+        for p in params:
+            check_key(p.key, "param")
+            value = check_param_value(p.key, p.value)
+            if p.key in param_rows and param_rows[p.key] != value:
+                raise InvalidArgument(
+                    f"param {p.key!r} is given twice in one batch with different values "
+                    f"{param_rows[p.key]!r} and {value!r}; params are immutable"
+                )
+            param_rows[p.key] = value
+        tag_rows = {check_key(t.key, "tag"): check_tag_value(t.key, t.value) for t in tags}
+        metric_rows = []
+        latest: dict[str, dict[str, Any]] = {}
+        for m in metrics:
+            check_key(m.key, "metric")
+            mvalue = check_metric_value(m.key, m.value)
+            nan = math.isnan(mvalue)
+            row = {
+                "run_id": run_id,
+                "key": m.key,
+                "value": 0.0 if nan else mvalue,
+                "is_nan": nan,
+                "timestamp": int(m.timestamp),
+                "step": int(m.step or 0),
+            }
+            metric_rows.append(row)
+            cur = latest.get(m.key)
+            if cur is None or (row["step"], row["timestamp"]) >= (cur["step"], cur["timestamp"]):
+                latest[m.key] = row
+        with self.db.write() as conn:
+            self._active_run_row(conn, run_id)
+            if param_rows:
+                existing = {
+                    r.key: r.value
+                    for r in conn.execute(
+                        select(PARAMS.c.key, PARAMS.c.value).where(
+                            PARAMS.c.run_id == run_id, PARAMS.c.key.in_(list(param_rows))
+                        )
+                    )
+                }
+                for k, v in param_rows.items():
+                    if k in existing and existing[k] != v:
+                        raise InvalidArgument(
+                            f"param {k!r} of run {run_id} was already logged with value "
+                            f"{existing[k]!r}; it cannot be changed to {v!r}. Params are "
+                            "immutable: log the new value under another key or in a new run"
+                        )
+                new = [
+                    {"run_id": run_id, "key": k, "value": v}
+                    for k, v in param_rows.items()
+                    if k not in existing
+                ]
+                if new:
+                    conn.execute(PARAMS.insert(), new)
+            if tag_rows:
+                self._upsert(
+                    conn,
+                    TAGS,
+                    ["run_id", "key"],
+                    [{"run_id": run_id, "key": k, "value": v} for k, v in tag_rows.items()],
+                )
+                if RUN_NAME_TAG in tag_rows:
+                    conn.execute(
+                        update(RUNS)
+                        .where(RUNS.c.run_id == run_id)
+                        .values(name=tag_rows[RUN_NAME_TAG])
+                    )
+            if metric_rows:
+                conn.execute(METRICS.insert(), metric_rows)
+                self._update_latest(conn, list(latest.values()))
+
+    def _update_latest(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
+        stmt = self._insert()(LATEST)
+        ex = stmt.excluded
+        newer = or_(
+            ex.step > LATEST.c.step,
+            and_(ex.step == LATEST.c.step, ex.timestamp >= LATEST.c.timestamp),
+        )
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["run_id", "key"],
+            set_={"value": ex.value, "is_nan": ex.is_nan, "timestamp": ex.timestamp, "step": ex.step},
+            where=newer,
+        )
+        conn.execute(stmt, rows)
+
+    def delete_tag(self, run_id: str, key: str) -> None:
+        with self.db.write() as conn:
+            self._active_run_row(conn, run_id)
+            result = conn.execute(delete(TAGS).where(TAGS.c.run_id == run_id, TAGS.c.key == key))
+        if result.rowcount == 0:
+            raise ResourceNotFound(f"run {run_id!r} has no tag {key!r}; nothing was deleted")
+
+    def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
+        with self.db.read() as conn:
+            self._run_row(conn, run_id)
+            rows = conn.execute(
+                select(METRICS.c.value, METRICS.c.is_nan, METRICS.c.timestamp, METRICS.c.step)
+                .where(METRICS.c.run_id == run_id, METRICS.c.key == key)
+                .order_by(METRICS.c.step, METRICS.c.timestamp, METRICS.c.id)
+            ).all()
+        return [
+            Metric(key, math.nan if r.is_nan else r.value, r.timestamp, r.step) for r in rows
+        ]
+
+    def search_runs(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str | None = None,
+        view_type: ViewType = ViewType.ACTIVE_ONLY,
+        max_results: int = 1000,
+        order_by: list[str] | None = None,
+        page_token: str | None = None,
+    ) -> Page:
+        from archivist.stores.tracking.search import compile_run_search
+
+        _check_max_results(max_results)
+        offset = _decode_token(page_token)
+        exp_ints = [_experiment_int(e) for e in experiment_ids]
+        compiled = compile_run_search(filter_string, order_by, dialect=self.dialect)
+        stmt = (
+            select(RUNS)
+            .where(
+                RUNS.c.experiment_id.in_(exp_ints),
+                RUNS.c.lifecycle_stage.in_(ViewType(view_type).stages()),
+                *compiled.where,
+            )
+            .order_by(*compiled.order_by)
+            .limit(max_results + 1)
+            .offset(offset)
+        )
+        with self.db.read() as conn:
+            rows = conn.execute(stmt).all()
+            more = len(rows) > max_results
+            rows = rows[:max_results]
+            data = self._runs_data(conn, [r.run_id for r in rows])
+        runs = [Run(self._info(r), data[r.run_id]) for r in rows]
+        return Page(list(runs), _encode_token(offset + max_results) if more else None)
+
+    def count_runs(self) -> int:
+        with self.db.read() as conn:
+            return int(conn.execute(select(func.count()).select_from(RUNS)).scalar() or 0)
+
+    # -------------------------------------------------------------- artifact trees
+    def put_tree_entries(self, owner_id: str, entries: Sequence[TreeEntry]) -> None:
+        """Add or replace entries in one transaction (after their blobs exist)."""
+        if not entries:
+            return
+        rows = {e.path: {"owner_id": owner_id, "path": e.path, "digest": e.digest, "size": e.size}
+                for e in entries}
+        with self.db.write() as conn:
+            if len(owner_id) == 32:
+                self._active_run_row(conn, owner_id)
+            self._upsert(conn, ENTRIES, ["owner_id", "path"], list(rows.values()))
+
+    def list_tree_entries(self, owner_id: str, prefix: str = "") -> list[TreeEntry]:
+        stmt = select(ENTRIES.c.path, ENTRIES.c.digest, ENTRIES.c.size).where(
+            ENTRIES.c.owner_id == owner_id
+        )
+        if prefix:
+            stmt = stmt.where(
+                or_(ENTRIES.c.path == prefix, _startswith(ENTRIES.c.path, prefix + "/"))
+            )
+        with self.db.read() as conn:
+            rows = conn.execute(stmt.order_by(ENTRIES.c.path)).all()
+        return [TreeEntry(r.path, r.digest, r.size) for r in rows]
+
+    def delete_tree_entries(self, owner_id: str, prefix: str = "") -> int:
+        stmt = delete(ENTRIES).where(ENTRIES.c.owner_id == owner_id)
+        if prefix:
+            stmt = stmt.where(
+                or_(ENTRIES.c.path == prefix, _startswith(ENTRIES.c.path, prefix + "/"))
+            )
+        with self.db.write() as conn:
+            return int(conn.execute(stmt).rowcount)
+
+    def referenced_digests(self) -> set[str]:
+        with self.db.read() as conn:
+            return {r[0] for r in conn.execute(select(ENTRIES.c.digest).distinct())}
+
+    def iter_all_entries(self) -> Iterable[tuple[str, TreeEntry]]:
+        with self.db.read() as conn:
+            rows = conn.execute(
+                select(ENTRIES).order_by(ENTRIES.c.owner_id, ENTRIES.c.path)
+            ).all()
+        for r in rows:
+            yield r.owner_id, TreeEntry(r.path, r.digest, r.size)
+
+
+def _startswith(col: Any, prefix: str) -> Any:
+    # substr comparison: no LIKE wildcards to escape, and index-friendly enough
+    return func.substr(col, 1, len(prefix)) == prefix
+
+
+_ADJECTIVES = (
+    "amber", "bold", "brisk", "calm", "clever", "crisp", "deft", "eager", "fair", "gentle",
+    "keen", "lucid", "merry", "nimble", "quiet", "rapid", "sharp", "steady", "swift", "wise",
+)
+_NOUNS = (
+    "otter", "falcon", "heron", "lynx", "maple", "comet", "river", "cedar", "finch", "harbor",
+    "meadow", "orbit", "pine", "quartz", "raven", "sparrow", "tide", "willow", "zephyr", "badger",
+)
+
+
+def _random_run_name() -> str:
+    import random
+
+    return f"{random.choice(_ADJECTIVES)}-{random.choice(_NOUNS)}-{random.randint(100, 999)}"

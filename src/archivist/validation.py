@@ -1,0 +1,112 @@
+"""Checks on keys and values, shared by the client, the stores and the server."""
+
+from __future__ import annotations
+
+import math
+import numbers
+import re
+from typing import Any
+
+from archivist.errors import InvalidArgument
+
+__all__ = [
+    "MAX_KEY_LENGTH",
+    "MAX_PARAM_VALUE_LENGTH",
+    "MAX_TAG_VALUE_LENGTH",
+    "check_experiment_name",
+    "check_key",
+    "check_metric_value",
+    "check_param_value",
+    "check_run_id",
+    "check_tag_value",
+]
+
+MAX_KEY_LENGTH = 250
+MAX_PARAM_VALUE_LENGTH = 6000
+MAX_TAG_VALUE_LENGTH = 8000
+MAX_EXPERIMENT_NAME_LENGTH = 500
+
+# MLflow's set: letters, digits, underscores, dashes, periods, spaces, slashes, colons.
+_KEY_RE = re.compile(r"^[/\w.\- :]*$")
+_RUN_ID_RE = re.compile(r"^[0-9a-f]{32}$")
+
+
+def check_key(key: Any, kind: str) -> str:
+    """``kind`` is 'param', 'metric' or 'tag'; returns the key."""
+    if not isinstance(key, str) or not key:
+        raise InvalidArgument(f"{kind} key {key!r} is invalid: a {kind} key must be a non-empty string")
+    if len(key) > MAX_KEY_LENGTH:
+        raise InvalidArgument(
+            f"{kind} key {key[:40]!r}... is {len(key)} characters long; the limit is "
+            f"{MAX_KEY_LENGTH}"
+        )
+    if not _KEY_RE.match(key) or ".." in key.split("/") or key.startswith("/"):
+        raise InvalidArgument(
+            f"{kind} key {key!r} is invalid: keys may contain only letters, digits, "
+            "underscores (_), dashes (-), periods (.), spaces ( ), colons (:) and slashes (/), "
+            "and may not be a path that leaves its folder"
+        )
+    return key
+
+
+def check_param_value(key: str, value: Any) -> str:
+    text = str(value)
+    if len(text) > MAX_PARAM_VALUE_LENGTH:
+        raise InvalidArgument(
+            f"param {key!r} has a value of {len(text)} characters; the limit is "
+            f"{MAX_PARAM_VALUE_LENGTH}. Log long values as an artifact (log_text) instead"
+        )
+    return text
+
+
+def check_tag_value(key: str, value: Any) -> str:
+    text = str(value)
+    if len(text) > MAX_TAG_VALUE_LENGTH:
+        raise InvalidArgument(
+            f"tag {key!r} has a value of {len(text)} characters; the limit is "
+            f"{MAX_TAG_VALUE_LENGTH}. Log long values as an artifact (log_text) instead"
+        )
+    return text
+
+
+def check_metric_value(key: str, value: Any) -> float:
+    """Numbers (including NaN and ±inf) become floats; anything else is an error."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        # numpy scalars are numbers.Real; strings and None are not
+        if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+            try:
+                return check_metric_value(key, value.item())
+            except (TypeError, ValueError):
+                pass
+        if isinstance(value, bool):
+            return float(value)
+        raise InvalidArgument(
+            f"metric {key!r} got value {value!r} of type {type(value).__name__}; metric "
+            "values must be numbers (int or float; NaN and ±inf are kept)"
+        )
+    result = float(value)
+    if math.isnan(result) or math.isinf(result):
+        return result
+    return result
+
+
+def check_run_id(run_id: Any) -> str:
+    if not isinstance(run_id, str) or not _RUN_ID_RE.match(run_id):
+        raise InvalidArgument(
+            f"run id {run_id!r} is malformed: run ids are 32 lowercase hexadecimal characters, "
+            "as returned by start_run().info.run_id"
+        )
+    return run_id
+
+
+def check_experiment_name(name: Any) -> str:
+    if not isinstance(name, str) or not name.strip():
+        raise InvalidArgument(
+            f"experiment name {name!r} is invalid: give a non-empty string"
+        )
+    if len(name) > MAX_EXPERIMENT_NAME_LENGTH:
+        raise InvalidArgument(
+            f"experiment name of {len(name)} characters is too long; the limit is "
+            f"{MAX_EXPERIMENT_NAME_LENGTH}"
+        )
+    return name

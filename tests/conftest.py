@@ -1,0 +1,91 @@
+"""Shared fixtures: isolated stores on SQLite and PostgreSQL, clean fluent state."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+PG_URI = os.environ.get(
+    "ARCHIVIST_TEST_POSTGRES_URI", "postgresql://postgres@127.0.0.1:5432/test"
+)
+REQUIRE_PG = os.environ.get("ARCHIVIST_REQUIRE_POSTGRES") == "1"
+
+
+def _pg_available() -> bool:
+    try:
+        import psycopg
+
+        with psycopg.connect(PG_URI, connect_timeout=3):
+            return True
+    except Exception:
+        return False
+
+
+_PG_OK: bool | None = None
+
+
+def pg_or_skip() -> None:
+    global _PG_OK
+    if _PG_OK is None:
+        _PG_OK = _pg_available()
+    if not _PG_OK:
+        if REQUIRE_PG:
+            pytest.fail(f"PostgreSQL at {PG_URI} is required (ARCHIVIST_REQUIRE_POSTGRES=1) but unreachable")
+        pytest.skip(f"PostgreSQL at {PG_URI} is unreachable")
+
+
+@pytest.fixture
+def pg_schema_uri() -> Iterator[str]:
+    """A PostgreSQL URI whose search_path is a fresh schema, dropped afterwards."""
+    pg_or_skip()
+    import psycopg
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_URI, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    sep = "&" if "?" in PG_URI else "?"
+    try:
+        yield f"{PG_URI}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        from archivist.client import close_all_stores
+
+        close_all_stores()
+        with psycopg.connect(PG_URI, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture(autouse=True)
+def _isolate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every test runs in its own working directory with no ARCHIVIST_* settings."""
+    for name in list(os.environ):
+        if name.startswith(("ARCHIVIST_", "MLFLOW_")) and name not in (
+            "ARCHIVIST_TEST_POSTGRES_URI",
+            "ARCHIVIST_REQUIRE_POSTGRES",
+        ):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    yield
+    import archivist.fluent as fluent
+
+    fluent._end_all_runs()
+    fluent._state.tracking_uri = None
+    fluent._state.experiment_id = None
+    fluent._state.last_run_id = None
+    fluent._state.clients.clear()
+    from archivist.client import close_all_stores
+
+    close_all_stores()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def tracking_uri(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh store URI, once on SQLite and once on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store' / 'archivist.db'}"
+    uri: str = request.getfixturevalue("pg_schema_uri")
+    request.getfixturevalue("monkeypatch").setenv("ARCHIVIST_ARTIFACT_ROOT", str(tmp_path / "pgblobs"))
+    return uri

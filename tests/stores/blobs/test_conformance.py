@@ -1,0 +1,139 @@
+"""One contract, every blob store."""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import pytest
+
+from archivist.errors import ArtifactCorrupted, InvalidArgument
+from archivist.stores.blobs.base import BlobStore
+from archivist.stores.blobs.hashing import hash_bytes
+from archivist.stores.blobs.local import LocalBlobStore
+from archivist.stores.blobs.memory import MemoryBlobStore
+
+
+@pytest.fixture(params=["memory", "local"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> BlobStore:
+    if request.param == "memory":
+        return MemoryBlobStore()
+    return LocalBlobStore(tmp_path / "blobs")
+
+
+def test_put_bytes_roundtrip_and_dedup(store: BlobStore) -> None:
+    digest, size = store.put_bytes(b"hello world")
+    assert digest == hash_bytes(b"hello world")
+    assert digest.startswith("blake3:") and size == 11
+    assert store.has(digest)
+    assert store.read_bytes(digest) == b"hello world"
+    again, _ = store.put_bytes(b"hello world")
+    assert again == digest
+    assert list(store.iter_digests()) == [digest]
+
+
+def test_put_file_large_compressible_and_random(store: BlobStore, tmp_path: Path) -> None:
+    text = tmp_path / "text.txt"
+    text.write_bytes(b"the same line again\n" * 400_000)  # 8 MB, compresses well
+    rnd = tmp_path / "random.bin"
+    rnd.write_bytes(os.urandom(5 << 20))
+    d1, s1 = store.put_file(text)
+    d2, s2 = store.put_file(rnd)
+    assert (s1, s2) == (8_000_000, 5 << 20)
+    assert store.read_bytes(d1) == text.read_bytes()
+    assert store.read_bytes(d2) == rnd.read_bytes()
+    assert set(store.iter_digests()) == {d1, d2}
+
+
+def test_put_rejects_wrong_digest(store: BlobStore) -> None:
+    wrong = hash_bytes(b"other")
+    with pytest.raises(InvalidArgument, match="hash to"):
+        store.put(wrong, io.BytesIO(b"content"))
+    assert not store.has(wrong)
+
+
+def test_open_missing_is_loud(store: BlobStore) -> None:
+    with pytest.raises(ArtifactCorrupted, match="missing"):
+        store.open(hash_bytes(b"never stored"))
+
+
+def test_malformed_digest(store: BlobStore) -> None:
+    with pytest.raises(InvalidArgument, match="malformed"):
+        store.has("md5:abc")
+
+
+def test_delete_and_put_files(store: BlobStore, tmp_path: Path) -> None:
+    paths = []
+    for i in range(20):
+        p = tmp_path / f"f{i}"
+        p.write_bytes(f"file {i % 5}".encode() * 100)
+        paths.append(str(p))
+    results = store.put_files(paths)
+    assert len(results) == 20
+    assert len({d for d, _ in results}) == 5
+    for p, (d, size) in zip(paths, results, strict=True):
+        assert store.read_bytes(d) == Path(p).read_bytes()
+        assert size == Path(p).stat().st_size
+    store.delete(results[0][0])
+    assert not store.has(results[0][0])
+    store.delete(results[0][0])  # deleting twice is fine
+
+
+def test_copy_to(store: BlobStore, tmp_path: Path) -> None:
+    data = os.urandom(300_000)
+    d, _ = store.put_bytes(data)
+    out = tmp_path / "out.bin"
+    store.copy_to(d, str(out))
+    assert out.read_bytes() == data
+
+
+def test_delete_if_older(store: BlobStore) -> None:
+    d, _ = store.put_bytes(b"young")
+    assert store.delete_if_older(d, 3600) is False
+    assert store.has(d)
+    assert store.delete_if_older(d, 0) is True
+    assert not store.has(d)
+
+
+def test_local_corruption_detected(tmp_path: Path) -> None:
+    store = LocalBlobStore(tmp_path / "blobs")
+    data = os.urandom(100_000)
+    d, _ = store.put_bytes(data)
+    (blob,) = [p for p in (tmp_path / "blobs" / "objects").rglob("*") if p.is_file()]
+    assert blob.stat().st_mode & 0o222 == 0  # blobs are read-only
+    blob.chmod(0o644)
+    blob.write_bytes(b"x" + data[1:])
+    with pytest.raises(ArtifactCorrupted, match="corrupted"):
+        store.read_bytes(d)
+    with pytest.raises(ArtifactCorrupted, match="corrupted"):
+        store.copy_to(d, str(tmp_path / "out"))
+    assert not (tmp_path / "out").exists()
+
+
+def test_local_compresses_when_it_pays(tmp_path: Path) -> None:
+    store = LocalBlobStore(tmp_path / "blobs")
+    d_text, _ = store.put_bytes(b"abc" * 100_000)
+    d_rand, _ = store.put_bytes(os.urandom(300_000))
+    assert store.stored_size(d_text) < 10_000
+    assert store.stored_size(d_rand) == 300_000
+    names = sorted(p.name for p in (tmp_path / "blobs" / "objects").rglob("*") if p.is_file())
+    assert sum(n.endswith(".zst") for n in names) == 1
+
+
+def test_local_hardlink_materialization(tmp_path: Path) -> None:
+    store = LocalBlobStore(tmp_path / "blobs")
+    data = os.urandom(200_000)
+    d, _ = store.put_bytes(data)
+    out = tmp_path / "linked.bin"
+    store.copy_to(d, str(out), link=True)
+    assert out.read_bytes() == data
+    assert out.stat().st_nlink == 2
+
+
+def test_local_no_fsync_mode(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ARCHIVIST_FSYNC", "0")
+    store = LocalBlobStore(tmp_path / "blobs")
+    assert store._fsync is False
+    d, _ = store.put_bytes(b"quick")
+    assert store.read_bytes(d) == b"quick"
