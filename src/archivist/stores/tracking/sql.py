@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, delete, func, or_, select, update
+from sqlalchemy import Connection, Table, bindparam, delete, func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from archivist.entities import (
@@ -64,6 +64,37 @@ DEFAULT_EXPERIMENT_ID = "0"
 DEFAULT_EXPERIMENT_NAME = "Default"
 RUN_NAME_TAG = "mlflow.runName"
 MAX_RESULTS_LIMIT = 50_000
+
+
+# Hot-path statements, built once. ON CONFLICT ... DO UPDATE has the same syntax on
+# SQLite and PostgreSQL, so one text per statement serves both.
+_RUN_STAGE = text("SELECT lifecycle_stage FROM runs WHERE run_id = :run_id")
+_SELECT_RUN = select(RUNS).where(RUNS.c.run_id == bindparam("run_id"))
+_INSERT_METRIC = text(
+    "INSERT INTO metrics (run_id, key, value, is_nan, timestamp, step) "
+    "VALUES (:run_id, :key, :value, :is_nan, :timestamp, :step)"
+)
+_UPSERT_LATEST = text(
+    "INSERT INTO latest_metrics (run_id, key, value, is_nan, timestamp, step) "
+    "VALUES (:run_id, :key, :value, :is_nan, :timestamp, :step) "
+    "ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value, "
+    "is_nan = excluded.is_nan, timestamp = excluded.timestamp, step = excluded.step "
+    "WHERE excluded.step > latest_metrics.step OR (excluded.step = latest_metrics.step "
+    "AND excluded.timestamp >= latest_metrics.timestamp)"
+)
+_INSERT_PARAM = text("INSERT INTO params (run_id, key, value) VALUES (:run_id, :key, :value)")
+_SELECT_PARAMS = text(
+    "SELECT key, value FROM params WHERE run_id = :run_id AND key IN :keys"
+).bindparams(bindparam("keys", expanding=True))
+_UPSERT_TAG = text(
+    "INSERT INTO tags (run_id, key, value) VALUES (:run_id, :key, :value) "
+    "ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value"
+)
+_UPSERT_ENTRY = text(
+    "INSERT INTO artifact_entries (owner_id, path, digest, size) "
+    "VALUES (:owner_id, :path, :digest, :size) "
+    "ON CONFLICT (owner_id, path) DO UPDATE SET digest = excluded.digest, size = excluded.size"
+)
 
 
 def now_ms() -> int:
@@ -415,13 +446,18 @@ class SqlTrackingStore:
 
     def _run_row(self, conn: Connection, run_id: str) -> Any:
         check_run_id(run_id)
-        row = conn.execute(select(RUNS).where(RUNS.c.run_id == run_id)).first()
+        row = conn.execute(_SELECT_RUN, {"run_id": run_id}).first()
         if row is None:
             raise ResourceNotFound(
                 f"run {run_id!r} does not exist in {self.uri}; check the run id, or the "
                 "tracking URI if the run was logged to another store"
             )
         return row
+
+    def _check_run_active(self, conn: Connection, run_id: str) -> None:
+        stage = conn.execute(_RUN_STAGE, {"run_id": run_id}).scalar()
+        if stage != LifecycleStage.ACTIVE.value:
+            self._active_run_row(conn, run_id)  # raises the right error
 
     def _active_run_row(self, conn: Connection, run_id: str) -> Any:
         row = self._run_row(conn, run_id)
@@ -472,9 +508,9 @@ class SqlTrackingStore:
             self._active_run_row(conn, run_id)
             if run_name:
                 values["name"] = run_name
-                self._upsert(conn, TAGS, ["run_id", "key"], [
-                    {"run_id": run_id, "key": RUN_NAME_TAG, "value": run_name}
-                ])
+                conn.execute(
+                    _UPSERT_TAG, {"run_id": run_id, "key": RUN_NAME_TAG, "value": run_name}
+                )
             if values:
                 conn.execute(update(RUNS).where(RUNS.c.run_id == run_id).values(**values))
             return self._info(self._run_row(conn, run_id))
@@ -507,18 +543,6 @@ class SqlTrackingStore:
 
     def restore_run(self, run_id: str) -> None:
         self._set_run_stage(run_id, LifecycleStage.ACTIVE.value)
-
-    def _upsert(
-        self, conn: Connection, table: Table, keys: list[str], rows: list[dict[str, Any]]
-    ) -> None:
-        if not rows:
-            return
-        stmt = self._insert()(table)
-        cols = [c for c in rows[0] if c not in keys]
-        stmt = stmt.on_conflict_do_update(
-            index_elements=keys, set_={c: getattr(stmt.excluded, c) for c in cols}
-        )
-        conn.execute(stmt, rows)
 
     def log_batch(
         self,
@@ -557,14 +581,12 @@ class SqlTrackingStore:
             if cur is None or (row["step"], row["timestamp"]) >= (cur["step"], cur["timestamp"]):
                 latest[m.key] = row
         with self.db.write() as conn:
-            self._active_run_row(conn, run_id)
+            self._check_run_active(conn, run_id)
             if param_rows:
                 existing = {
                     r.key: r.value
                     for r in conn.execute(
-                        select(PARAMS.c.key, PARAMS.c.value).where(
-                            PARAMS.c.run_id == run_id, PARAMS.c.key.in_(list(param_rows))
-                        )
+                        _SELECT_PARAMS, {"run_id": run_id, "keys": list(param_rows)}
                     )
                 }
                 for k, v in param_rows.items():
@@ -580,12 +602,10 @@ class SqlTrackingStore:
                     if k not in existing
                 ]
                 if new:
-                    conn.execute(PARAMS.insert(), new)
+                    conn.execute(_INSERT_PARAM, new)
             if tag_rows:
-                self._upsert(
-                    conn,
-                    TAGS,
-                    ["run_id", "key"],
+                conn.execute(
+                    _UPSERT_TAG,
                     [{"run_id": run_id, "key": k, "value": v} for k, v in tag_rows.items()],
                 )
                 if RUN_NAME_TAG in tag_rows:
@@ -595,22 +615,8 @@ class SqlTrackingStore:
                         .values(name=tag_rows[RUN_NAME_TAG])
                     )
             if metric_rows:
-                conn.execute(METRICS.insert(), metric_rows)
-                self._update_latest(conn, list(latest.values()))
-
-    def _update_latest(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
-        stmt = self._insert()(LATEST)
-        ex = stmt.excluded
-        newer = or_(
-            ex.step > LATEST.c.step,
-            and_(ex.step == LATEST.c.step, ex.timestamp >= LATEST.c.timestamp),
-        )
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["run_id", "key"],
-            set_={"value": ex.value, "is_nan": ex.is_nan, "timestamp": ex.timestamp, "step": ex.step},
-            where=newer,
-        )
-        conn.execute(stmt, rows)
+                conn.execute(_INSERT_METRIC, metric_rows)
+                conn.execute(_UPSERT_LATEST, list(latest.values()))
 
     def delete_tag(self, run_id: str, key: str) -> None:
         with self.db.write() as conn:
@@ -678,8 +684,8 @@ class SqlTrackingStore:
                 for e in entries}
         with self.db.write() as conn:
             if len(owner_id) == 32:
-                self._active_run_row(conn, owner_id)
-            self._upsert(conn, ENTRIES, ["owner_id", "path"], list(rows.values()))
+                self._check_run_active(conn, owner_id)
+            conn.execute(_UPSERT_ENTRY, list(rows.values()))
 
     def list_tree_entries(self, owner_id: str, prefix: str = "") -> list[TreeEntry]:
         stmt = select(ENTRIES.c.path, ENTRIES.c.digest, ENTRIES.c.size).where(

@@ -1,0 +1,194 @@
+"""Artifact logging, listing, downloading and reading back; dedup and bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import archivist
+from archivist.errors import ArtifactCorrupted, InvalidArgument, ResourceNotFound
+
+
+def _blob_files(root: Path) -> list[Path]:
+    return [p for p in (root / "archivist" / "blobs" / "objects").rglob("*") if p.is_file()]
+
+
+def test_log_artifact_file_and_dir(tmp_path: Path) -> None:
+    f = tmp_path / "features.txt"
+    f.write_text("rooms, zipcode")
+    d = tmp_path / "plots"
+    (d / "sub").mkdir(parents=True)
+    (d / "a.png").write_bytes(b"\x89PNG fake")
+    (d / "sub" / "b.txt").write_text("b")
+    with archivist.start_run() as run:
+        archivist.log_artifact(f)
+        archivist.log_artifact(str(f), artifact_path="copies/deep")
+        archivist.log_artifacts(d, artifact_path="plots")
+        archivist.log_artifacts(str(d))
+    rid = run.info.run_id
+    client = archivist.ArchivistClient()
+    top = client.list_artifacts(rid)
+    assert [(x.path, x.is_dir, x.file_size) for x in top] == [
+        ("a.png", False, 9), ("copies", True, None), ("features.txt", False, 14),
+        ("plots", True, None), ("sub", True, None),
+    ]
+    assert [x.path for x in client.list_artifacts(rid, "plots")] == ["plots/a.png", "plots/sub"]
+    assert client.list_artifacts(rid, "features.txt") == []
+    assert client.load_text(rid, "copies/deep/features.txt") == "rooms, zipcode"
+    # the same content is stored once
+    assert len(_blob_files(tmp_path)) == 3
+
+
+def test_download_forms(tmp_path: Path) -> None:
+    d = tmp_path / "data"
+    d.mkdir()
+    (d / "x.bin").write_bytes(os.urandom(1000))
+    (d / "y.txt").write_text("y" * 5000)
+    with archivist.start_run() as run:
+        archivist.log_artifacts(d, artifact_path="data")
+        archivist.log_text("t", "top.txt")
+    rid = run.info.run_id
+    out = archivist.artifacts.download_artifacts(run_id=rid, artifact_path="data", dst_path=tmp_path / "o1")
+    assert out == str(tmp_path / "o1" / "data")
+    assert (Path(out) / "x.bin").read_bytes() == (d / "x.bin").read_bytes()
+    assert (Path(out) / "y.txt").read_text() == "y" * 5000
+    single = archivist.artifacts.download_artifacts(
+        artifact_uri=f"runs:/{rid}/data/y.txt", dst_path=tmp_path / "o2"
+    )
+    assert Path(single).read_text() == "y" * 5000
+    everything = archivist.artifacts.download_artifacts(run_id=rid, dst_path=tmp_path / "o3")
+    assert sorted(p.name for p in Path(everything).rglob("*") if p.is_file()) == ["top.txt", "x.bin", "y.txt"]
+    via_uri = archivist.artifacts.download_artifacts(
+        artifact_uri=f"{run.info.artifact_uri}/top.txt", dst_path=tmp_path / "o4"
+    )
+    assert Path(via_uri).read_text() == "t"
+    with pytest.raises(ResourceNotFound, match="nope"):
+        archivist.artifacts.download_artifacts(run_id=rid, artifact_path="nope", dst_path=tmp_path / "o5")
+    # downloaded copies are independent of the store
+    Path(out, "y.txt").write_text("changed")
+    assert archivist.artifacts.load_text(f"runs:/{rid}/data/y.txt") == "y" * 5000
+
+
+def test_text_dict_table_image_figure(tmp_path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import plotly.graph_objects as go
+    from PIL import Image
+
+    with archivist.start_run() as run:
+        archivist.log_text("hello", "notes/a.txt")
+        archivist.log_dict({"a": 1, "b": [1, 2]}, "cfg.json")
+        archivist.log_dict({"a": 1, "b": [1, 2]}, "cfg.yaml")
+        archivist.log_table({"x": [1, 2], "y": ["a", "b"]}, "table.json")
+        archivist.log_table({"x": [3], "y": ["c"]}, "table.json")
+        archivist.log_image(np.zeros((4, 5, 3), dtype=np.uint8), "img/zeros.png")
+        archivist.log_image(Image.new("RGB", (3, 2), "red"), "img/red.png")
+        archivist.log_image(np.ones((2, 2)), key="ones", step=3)
+        fig, ax = plt.subplots()
+        ax.plot([1, 2])
+        archivist.log_figure(fig, "fig.png")
+        archivist.log_figure(fig, "fig.svg")
+        plt.close(fig)
+        archivist.log_figure(go.Figure(data=[go.Bar(y=[1, 2])]), "plotly.html")
+    rid = run.info.run_id
+    uri = f"runs:/{rid}"
+    assert archivist.artifacts.load_text(f"{uri}/notes/a.txt") == "hello"
+    assert archivist.artifacts.load_dict(f"{uri}/cfg.json") == {"a": 1, "b": [1, 2]}
+    assert archivist.artifacts.load_dict(f"{uri}/cfg.yaml") == {"a": 1, "b": [1, 2]}
+    assert "b:" in archivist.artifacts.load_text(f"{uri}/cfg.yaml")
+    table = archivist.load_table("table.json", run_ids=[rid], extra_columns=["run_id"])
+    assert table["x"].tolist() == [1, 2, 3] and table["y"].tolist() == ["a", "b", "c"]
+    assert set(table["run_id"]) == {rid}
+    img = archivist.artifacts.load_image(f"{uri}/img/zeros.png")
+    assert img.size == (5, 4)
+    assert archivist.artifacts.load_image(f"{uri}/img/red.png").getpixel((0, 0)) == (255, 0, 0)
+    assert archivist.artifacts.load_image(f"{uri}/images/ones/step_3.png").size == (2, 2)
+    client = archivist.ArchivistClient()
+    assert client.read_artifact(rid, "fig.png")[:4] == b"\x89PNG"
+    assert b"<svg" in client.read_artifact(rid, "fig.svg")
+    assert b"plotly" in client.read_artifact(rid, "plotly.html")
+
+
+def test_dedup_across_runs(tmp_path: Path) -> None:
+    big = tmp_path / "big.bin"
+    big.write_bytes(os.urandom(3 << 20))
+    for _ in range(3):
+        with archivist.start_run():
+            archivist.log_artifact(big)
+    blobs = _blob_files(tmp_path)
+    assert len(blobs) == 1 and blobs[0].stat().st_size == 3 << 20
+
+
+@pytest.mark.parametrize(
+    ("artifact_path", "message"),
+    [
+        ("/etc", "absolute"),
+        ("../up", "leaves"),
+        ("a/../../b", "leaves"),
+        ("C:/x", "drive letter"),
+        ("a\\b", "backslash"),
+        ("a\x00b", "NUL"),
+    ],
+)
+def test_bad_artifact_paths_rejected(tmp_path: Path, artifact_path: str, message: str) -> None:
+    f = tmp_path / "f.txt"
+    f.write_text("x")
+    with archivist.start_run() as run:
+        archivist.log_artifact(f, artifact_path="ok")
+        with pytest.raises(InvalidArgument, match=message):
+            archivist.log_artifact(f, artifact_path=artifact_path)
+        with pytest.raises(InvalidArgument, match=message):
+            archivist.log_text("x", f"{artifact_path}/t.txt" if "\x00" not in artifact_path else artifact_path)
+    entries = archivist.ArchivistClient().artifact_store.entries(run.info.run_id)
+    assert [e.path for e in entries] == ["ok/f.txt"]
+
+
+def test_missing_and_unreadable_local_paths(tmp_path: Path) -> None:
+    with archivist.start_run() as run:
+        with pytest.raises(InvalidArgument, match="does not exist"):
+            archivist.log_artifact(tmp_path / "missing.txt")
+        with pytest.raises(InvalidArgument, match="not a directory"):
+            f = tmp_path / "file.txt"
+            f.write_text("x")
+            archivist.log_artifacts(f)
+        with pytest.raises(InvalidArgument, match="does not exist"):
+            archivist.log_artifacts(tmp_path / "nodir")
+    assert archivist.ArchivistClient().list_artifacts(run.info.run_id) == []
+
+
+def test_corrupted_blob_is_an_error_on_read(tmp_path: Path) -> None:
+    with archivist.start_run() as run:
+        archivist.log_text("precious data" * 10, "a.txt")
+    (blob,) = _blob_files(tmp_path)
+    blob.chmod(0o644)
+    blob.write_bytes(b"tampered")
+    with pytest.raises(ArtifactCorrupted):
+        archivist.ArchivistClient().load_text(run.info.run_id, "a.txt")
+    with pytest.raises(ArtifactCorrupted):
+        archivist.artifacts.download_artifacts(run_id=run.info.run_id, dst_path=tmp_path / "out")
+    assert not (tmp_path / "out" / "a.txt").exists()
+
+
+def test_log_table_rejects_bad_input() -> None:
+    with archivist.start_run():
+        with pytest.raises(InvalidArgument, match="same number of rows"):
+            archivist.log_table({"a": [1, 2], "b": [1]}, "t.json")
+        with pytest.raises(InvalidArgument, match=".json"):
+            archivist.log_table({"a": [1]}, "t.csv")
+        with pytest.raises(InvalidArgument, match="dict"):
+            archivist.log_dict([1, 2], "d.json")  # type: ignore[arg-type]
+
+
+def test_table_json_layout(tmp_path: Path) -> None:
+    import pandas as pd
+
+    with archivist.start_run() as run:
+        archivist.log_table(pd.DataFrame({"a": [1.5, float("nan")], "b": ["x", "y"]}), "t.json")
+    raw = json.loads(archivist.ArchivistClient().read_artifact(run.info.run_id, "t.json"))
+    assert raw == {"columns": ["a", "b"], "data": [[1.5, "x"], [None, "y"]]}

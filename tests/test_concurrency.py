@@ -1,0 +1,79 @@
+"""Several processes and threads logging into one local store lose nothing."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import archivist
+
+WORKER = r"""
+import sys, archivist
+archivist.set_tracking_uri(sys.argv[1])
+archivist.set_experiment("shared")
+ids = []
+for r in range(3):
+    with archivist.start_run() as run:
+        for i in range(60):
+            archivist.log_metric("m", i, step=i)
+        archivist.log_params({f"p{i}": i for i in range(5)})
+        archivist.log_text(f"worker {sys.argv[2]} run {r}", "who.txt")
+        archivist.log_text("same content everywhere", "same.txt")
+        ids.append(run.info.run_id)
+print(" ".join(ids))
+"""
+
+
+def test_processes_and_threads_share_a_store(tmp_path: Path) -> None:
+    store = str(tmp_path / "store")
+    script = tmp_path / "worker.py"
+    script.write_text(WORKER)
+    procs = [
+        subprocess.Popen([sys.executable, str(script), store, str(i)], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+        for i in range(4)
+    ]
+    archivist.set_tracking_uri(store)
+    client = archivist.ArchivistClient(store)
+    exp = archivist.set_experiment("shared")
+    thread_runs: list[str] = []
+    errors: list[BaseException] = []
+
+    def thread_worker(n: int) -> None:
+        try:
+            run = client.create_run(exp.experiment_id)
+            for i in range(60):
+                client.log_metric(run.info.run_id, "m", i, step=i)
+            client.log_text(run.info.run_id, f"thread {n}", "who.txt")
+            client.set_terminated(run.info.run_id)
+            thread_runs.append(run.info.run_id)
+        except BaseException as e:  # collected and asserted below
+            errors.append(e)
+
+    threads = [threading.Thread(target=thread_worker, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    outputs = []
+    for p in procs:
+        out, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err
+        assert "locked" not in err
+        outputs.append(out.split())
+    assert errors == []
+    all_ids = [rid for ids in outputs for rid in ids] + thread_runs
+    assert len(set(all_ids)) == 16
+    for ids in outputs:
+        for rid in ids:
+            run = client.get_run(rid)
+            assert run.data.params == {f"p{i}": str(i) for i in range(5)}
+            assert len(client.get_metric_history(rid, "m")) == 60
+            assert client.load_text(rid, "same.txt") == "same content everywhere"
+            assert run.info.status == "FINISHED"
+    for rid in thread_runs:
+        assert [m.value for m in client.get_metric_history(rid, "m")] == [float(i) for i in range(60)]
+    found = client.search_runs([exp.experiment_id], max_results=100)
+    assert len(found) == 16
