@@ -179,7 +179,7 @@ def test_log_table_rejects_bad_input() -> None:
     with archivist.start_run():
         with pytest.raises(InvalidArgument, match="same number of rows"):
             archivist.log_table({"a": [1, 2], "b": [1]}, "t.json")
-        with pytest.raises(InvalidArgument, match=".json"):
+        with pytest.raises(InvalidArgument, match=r"\.json"):
             archivist.log_table({"a": [1]}, "t.csv")
         with pytest.raises(InvalidArgument, match="dict"):
             archivist.log_dict([1, 2], "d.json")  # type: ignore[arg-type]
