@@ -89,3 +89,38 @@ def tracking_uri(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     uri: str = request.getfixturevalue("pg_schema_uri")
     request.getfixturevalue("monkeypatch").setenv("ARCHIVIST_ARTIFACT_ROOT", str(tmp_path / "pgblobs"))
     return uri
+
+
+ROOT = Path(__file__).resolve().parents[1]
+MLFLOW_VENV = ROOT / ".bench" / "mlflow-venv"
+MLFLOW_VERSION = "3.17.2"
+
+
+@pytest.fixture(scope="session")
+def mlflow_python() -> str:
+    """Python of a virtualenv holding the real mlflow 3.17.2, created on first use.
+
+    MLflow never enters our own environment: compatibility tests run it in a subprocess.
+    """
+    import fcntl
+    import subprocess
+    import sys
+
+    python = MLFLOW_VENV / "bin" / "python"
+    MLFLOW_VENV.parent.mkdir(parents=True, exist_ok=True)
+    with open(MLFLOW_VENV.parent / ".mlflow-venv.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        ok = python.exists() and subprocess.run(
+            [str(python), "-c", f"import mlflow, sklearn; assert mlflow.__version__ == '{MLFLOW_VERSION}'"],
+            capture_output=True,
+        ).returncode == 0
+        if not ok:
+            import sklearn
+
+            subprocess.run([sys.executable, "-m", "venv", str(MLFLOW_VENV)], check=True)
+            subprocess.run(
+                [str(python), "-m", "pip", "install", "-q", f"mlflow=={MLFLOW_VERSION}",
+                 f"scikit-learn=={sklearn.__version__}"],
+                check=True,
+            )
+    return str(python)

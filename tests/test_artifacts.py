@@ -13,8 +13,10 @@ import archivist
 from archivist.errors import ArtifactCorrupted, InvalidArgument, ResourceNotFound
 
 
-def _blob_files(root: Path) -> list[Path]:
-    return [p for p in (root / "archivist" / "blobs" / "objects").rglob("*") if p.is_file()]
+def _stored_digests(root: Path) -> set[str]:
+    from archivist.stores.blobs.local import LocalBlobStore
+
+    return set(LocalBlobStore(root / "archivist" / "blobs").iter_digests())
 
 
 def test_log_artifact_file_and_dir(tmp_path: Path) -> None:
@@ -40,7 +42,7 @@ def test_log_artifact_file_and_dir(tmp_path: Path) -> None:
     assert client.list_artifacts(rid, "features.txt") == []
     assert client.load_text(rid, "copies/deep/features.txt") == "rooms, zipcode"
     # the same content is stored once
-    assert len(_blob_files(tmp_path)) == 3
+    assert len(_stored_digests(tmp_path)) == 3
 
 
 def test_download_forms(tmp_path: Path) -> None:
@@ -121,7 +123,8 @@ def test_dedup_across_runs(tmp_path: Path) -> None:
     for _ in range(3):
         with archivist.start_run():
             archivist.log_artifact(big)
-    blobs = _blob_files(tmp_path)
+    assert len(_stored_digests(tmp_path)) == 1
+    blobs = [p for p in (tmp_path / "archivist" / "blobs" / "objects").rglob("*") if p.is_file()]
     assert len(blobs) == 1 and blobs[0].stat().st_size == 3 << 20
 
 
@@ -165,9 +168,10 @@ def test_missing_and_unreadable_local_paths(tmp_path: Path) -> None:
 def test_corrupted_blob_is_an_error_on_read(tmp_path: Path) -> None:
     with archivist.start_run() as run:
         archivist.log_text("precious data" * 10, "a.txt")
-    (blob,) = _blob_files(tmp_path)
-    blob.chmod(0o644)
-    blob.write_bytes(b"tampered")
+    from archivist.stores.blobs.local import LocalBlobStore
+
+    (digest,) = _stored_digests(tmp_path)
+    LocalBlobStore(tmp_path / "archivist" / "blobs")._pack.corrupt_for_tests(digest, b"tampered")
     with pytest.raises(ArtifactCorrupted):
         archivist.ArchivistClient().load_text(run.info.run_id, "a.txt")
     with pytest.raises(ArtifactCorrupted):

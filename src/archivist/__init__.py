@@ -67,6 +67,7 @@ from archivist.fluent import (
     log_params,
     log_table,
     log_text,
+    register_model,
     search_experiments,
     search_runs,
     set_experiment,
@@ -79,7 +80,7 @@ from archivist.fluent import (
 )
 
 if TYPE_CHECKING:
-    from archivist import artifacts, entities
+    from archivist import artifacts, entities, models, pyfunc, sklearn
     from archivist.artifacts import load_table
     from archivist.client import ArchivistClient
     from archivist.client import ArchivistClient as MlflowClient
@@ -134,6 +135,9 @@ __all__ = [
     "log_params",
     "log_table",
     "log_text",
+    "models",
+    "pyfunc",
+    "register_model",
     "search_experiments",
     "search_runs",
     "set_experiment",
@@ -142,6 +146,7 @@ __all__ = [
     "set_tag",
     "set_tags",
     "set_tracking_uri",
+    "sklearn",
     "start_run",
 ]
 
@@ -154,7 +159,7 @@ __getattr__ = lazy_getattr(
         "entities": "archivist.entities",
         "load_table": "archivist.artifacts:load_table",
         "models": "archivist.models",
-        "sklearn": "archivist.flavors.sklearn",
-        "pyfunc": "archivist.flavors.pyfunc",
+        "sklearn": "archivist.sklearn",
+        "pyfunc": "archivist.pyfunc",
     },
 )

@@ -64,6 +64,150 @@ def _stores_for(loc: Location) -> tuple[SqlTrackingStore, ArtifactStore]:
         return found
 
 
+class _RegistryMixin:
+    """Registry operations of :class:`ArchivistClient` (versions, aliases, tags)."""
+
+    _tracking: SqlTrackingStore
+
+    @property
+    def registry_store(self) -> Any:
+        store = getattr(self, "_registry", None)
+        if store is None:
+            from archivist.stores.registry.sql import SqlRegistryStore
+
+            store = SqlRegistryStore(self._tracking.db)
+            self._registry = store
+        return store
+
+    def create_registered_model(
+        self, name: str, tags: dict[str, Any] | None = None, description: str | None = None
+    ) -> Any:
+        return self.registry_store.create_registered_model(
+            name, {k: str(v) for k, v in (tags or {}).items()}, description
+        )
+
+    def get_registered_model(self, name: str) -> Any:
+        return self.registry_store.get_registered_model(name)
+
+    def rename_registered_model(self, name: str, new_name: str) -> Any:
+        return self.registry_store.rename_registered_model(name, new_name)
+
+    def update_registered_model(self, name: str, description: str | None = None) -> Any:
+        return self.registry_store.update_registered_model(name, description)
+
+    def delete_registered_model(self, name: str) -> None:
+        self.registry_store.delete_registered_model(name)
+
+    def search_registered_models(
+        self,
+        filter_string: str | None = None,
+        max_results: int = 100,
+        order_by: list[str] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList:
+        items, token = self.registry_store.search_registered_models(
+            filter_string, max_results, order_by, page_token
+        )
+        return PagedList(items, token)
+
+    def set_registered_model_tag(self, name: str, key: str, value: Any) -> None:
+        self.registry_store.set_registered_model_tag(name, key, str(value))
+
+    def delete_registered_model_tag(self, name: str, key: str) -> None:
+        self.registry_store.delete_registered_model_tag(name, key)
+
+    def create_model_version(
+        self,
+        name: str,
+        source: str,
+        run_id: str | None = None,
+        tags: dict[str, Any] | None = None,
+        run_link: str | None = None,
+        description: str | None = None,
+        model_id: str | None = None,
+    ) -> Any:
+        return self.registry_store.create_model_version(
+            name, source, run_id, {k: str(v) for k, v in (tags or {}).items()}, run_link,
+            description, model_id,
+        )
+
+    def get_model_version(self, name: str, version: str | int) -> Any:
+        return self.registry_store.get_model_version(name, str(version))
+
+    def update_model_version(self, name: str, version: str | int, description: str | None = None) -> Any:
+        return self.registry_store.update_model_version(name, str(version), description)
+
+    def delete_model_version(self, name: str, version: str | int) -> None:
+        self.registry_store.delete_model_version(name, str(version))
+
+    def get_latest_versions(self, name: str, stages: list[str] | None = None) -> list[Any]:
+        return list(self.registry_store.get_latest_versions(name, stages))
+
+    def search_model_versions(
+        self,
+        filter_string: str | None = None,
+        max_results: int = 10_000,
+        order_by: list[str] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList:
+        items, token = self.registry_store.search_model_versions(
+            filter_string, max_results, order_by, page_token
+        )
+        return PagedList(items, token)
+
+    def set_model_version_tag(self, name: str, version: str | int, key: str, value: Any) -> None:
+        self.registry_store.set_model_version_tag(name, str(version), key, str(value))
+
+    def delete_model_version_tag(self, name: str, version: str | int, key: str) -> None:
+        self.registry_store.delete_model_version_tag(name, str(version), key)
+
+    def set_registered_model_alias(self, name: str, alias: str, version: str | int) -> None:
+        self.registry_store.set_registered_model_alias(name, alias, str(version))
+
+    def delete_registered_model_alias(self, name: str, alias: str) -> None:
+        self.registry_store.delete_registered_model_alias(name, alias)
+
+    def get_model_version_by_alias(self, name: str, alias: str) -> Any:
+        return self.registry_store.get_model_version_by_alias(name, alias)
+
+    def resolve_model_version(self, spec: str, uri: str) -> Any:
+        """``<name>/<version>``, ``<name>/latest`` or ``<name>@<alias>`` -> ModelVersion."""
+        from archivist.models.resolve import ACCEPTED_FORMS
+
+        if "@" in spec:
+            name, _, alias = spec.rpartition("@")
+            return self.get_model_version_by_alias(name, alias)
+        name, sep, version = spec.rpartition("/")
+        if not sep or not name:
+            raise InvalidArgument(
+                f"model URI {uri!r} names neither a model id nor a version; accepted forms: "
+                f"{ACCEPTED_FORMS}"
+            )
+        if version == "latest":
+            versions = self.search_model_versions(f"name = '{name}'", order_by=["version_number DESC"])
+            if not versions:
+                raise ResourceNotFound(f"registered model {name!r} has no versions (from {uri!r})")
+            return max(versions, key=lambda v: int(v.version))
+        if not version.isdigit():
+            raise InvalidArgument(
+                f"model URI {uri!r}: version {version!r} is not a number; accepted forms: "
+                f"{ACCEPTED_FORMS}"
+            )
+        return self.get_model_version(name, version)
+
+    def register_model(
+        self, model_uri: str, name: str, tags: dict[str, Any] | None = None
+    ) -> Any:
+        """Register the model at ``model_uri`` as a new version of ``name``."""
+        from archivist.models.resolve import model_source
+
+        model_id, run_id = model_source(model_uri, self)  # type: ignore[arg-type]
+        return self.create_model_version(
+            name, model_uri if model_id is None else f"models:/{model_id}", run_id, tags,
+            model_id=model_id,
+        )
+
+
 def close_all_stores() -> None:
     """Dispose every cached engine (tests, and processes that fork)."""
     with _STORE_LOCK:
@@ -72,7 +216,7 @@ def close_all_stores() -> None:
         _STORE_CACHE.clear()
 
 
-class ArchivistClient:
+class ArchivistClient(_RegistryMixin):
     """Experiments, runs, metrics, params, tags and artifacts by explicit id.
 
     Args:
@@ -328,3 +472,4 @@ class ArchivistClient:
         from archivist._frames import runs_to_frame
 
         return runs_to_frame(runs)
+

@@ -13,6 +13,7 @@ __all__ = [
     "ARTIFACT_ROOT",
     "FSYNC",
     "GC_GRACE_SECONDS",
+    "PACK_MAX_BYTES",
     "TRACKING_URI",
     "Setting",
 ]
@@ -82,6 +83,13 @@ GC_GRACE_SECONDS: Setting[float] = Setting(
     float,
     3600.0,
     "gc keeps unreferenced blobs younger than this, so concurrent writers never lose one.",
+)
+PACK_MAX_BYTES: Setting[int] = Setting(
+    "ARCHIVIST_PACK_MAX_BYTES",
+    int,
+    65536,
+    "Blobs up to this size are packed into <blob root>/pack.sqlite instead of one file each "
+    "(0 stores every blob as its own file).",
 )
 ALLOW_PICKLE: Setting[bool] = Setting(
     "ARCHIVIST_ALLOW_PICKLE",

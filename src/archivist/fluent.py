@@ -48,6 +48,7 @@ __all__ = [
     "log_params",
     "log_table",
     "log_text",
+    "register_model",
     "search_experiments",
     "search_runs",
     "set_experiment",
@@ -486,6 +487,18 @@ def get_artifact_uri(artifact_path: str | None = None) -> str:
 
     path = validate_artifact_path(artifact_path)
     return f"{base}/{path}" if path else base
+
+
+def register_model(
+    model_uri: str,
+    name: str,
+    await_registration_for: int = 300,
+    *,
+    tags: dict[str, Any] | None = None,
+) -> Any:
+    """Register the model at ``model_uri`` as a new version of ``name`` (created if new)."""
+    del await_registration_for  # registration is synchronous
+    return _client().register_model(model_uri, name, tags)
 
 
 # -------------------------------------------------------------------- search

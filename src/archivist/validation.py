@@ -99,6 +99,17 @@ def check_run_id(run_id: Any) -> str:
     return run_id
 
 
+_MODEL_ID_RE = re.compile(r"^m-[0-9a-f]{32}$")
+
+
+def check_model_id(model_id: Any) -> str:
+    if not isinstance(model_id, str) or not _MODEL_ID_RE.match(model_id):
+        raise InvalidArgument(
+            f"model id {model_id!r} is malformed: logged model ids look like 'm-<32 lowercase hex>'"
+        )
+    return model_id
+
+
 def check_experiment_name(name: Any) -> str:
     if not isinstance(name, str) or not name.strip():
         raise InvalidArgument(

@@ -84,6 +84,14 @@ class BlobStore(ABC):
         self.delete(digest)
         return True
 
+    def stored_size(self, digest: str) -> int:
+        """Bytes the blob takes in the store (after compression); 0 when unknown."""
+        return 0
+
+    def clean_tmp(self, older_than: float) -> int:
+        """Remove temporary files left by crashed writers; returns how many."""
+        return 0
+
     def has_many(self, digests: Iterable[str]) -> set[str]:
         """The subset of ``digests`` that is stored."""
         return {d for d in digests if self.has(d)}
@@ -138,7 +146,13 @@ class VerifyingReader(io.RawIOBase):
         return True
 
     def readinto(self, b: bytearray | memoryview) -> int:  # type: ignore[override]
-        data = self._raw.read(len(b))
+        try:
+            data = self._raw.read(len(b))
+        except Exception as e:  # e.g. a damaged zstd frame
+            raise ArtifactCorrupted(
+                f"blob {self._digest} at {self._where} is corrupted and cannot be decoded "
+                f"({type(e).__name__}: {e}); restore it from a backup or re-log the artifact"
+            ) from None
         n = len(data)
         if n:
             b[:n] = data

@@ -4,6 +4,9 @@ Layout: ``<root>/objects/<algorithm>/<ab>/<cd>/<hex>`` for raw blobs and
 ``<hex>.zst`` for zstd-compressed ones (compression is chosen per blob, when a sample
 shows it pays). Writes go to ``<root>/tmp``, are fsynced, then renamed into place, so a
 blob is either absent or complete. Blobs are read-only files.
+
+Blobs of at most 64 KiB are rows of ``<root>/pack.sqlite`` instead (see ``pack.py``):
+thousands of small files then cost one transaction rather than thousands of files.
 """
 
 from __future__ import annotations
@@ -13,37 +16,35 @@ import errno
 import io
 import os
 import shutil
+import threading
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from archivist import config
 from archivist.errors import ArtifactCorrupted, InvalidArgument
 from archivist.stores.blobs.base import BlobStore, VerifyingReader
 from archivist.stores.blobs.codec import compressor, decompressing_reader, worth_compressing
 from archivist.stores.blobs.hashing import CHUNK, hash_bytes, hash_file, new_hasher, split
+from archivist.stores.blobs.pack import MAX_SIZE as PACK_MAX
+from archivist.stores.blobs.pack import RAW, ZSTD, Pack
 
 __all__ = ["LocalBlobStore"]
 
 _SMALL = 256 << 10
 
 
-def _syncfs(path: str) -> None:
-    """Flush every dirty page of the filesystem holding ``path`` (one syscall, many files)."""
-    import ctypes
-    import ctypes.util
+_COMPRESSORS = threading.local()
 
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        if libc.syncfs(fd) != 0:
-            os.sync()
-    except (OSError, AttributeError):
-        os.sync()
-    finally:
-        os.close(fd)
+
+def _compressor() -> Any:
+    c = getattr(_COMPRESSORS, "c", None)
+    if c is None:
+        c = _COMPRESSORS.c = compressor()
+    return c
 
 
 def _fsync_dir(path: str) -> None:
@@ -61,24 +62,29 @@ class LocalBlobStore(BlobStore):
         self.root = Path(root).absolute()
         self.uri = self.root.as_uri()
         self._objects = self.root / "objects"
+        self._objects_str = str(self._objects)
         self._tmp = self.root / "tmp"
         self._tmp.mkdir(parents=True, exist_ok=True)
         self._objects.mkdir(parents=True, exist_ok=True)
         self._fsync = config.FSYNC.get() if fsync is None else fsync
+        self._pack = Pack(self.root / "pack.sqlite", fsync=self._fsync)
+        self._pack_max = min(PACK_MAX, max(0, config.PACK_MAX_BYTES.get()))
 
     # -- locations ---------------------------------------------------------------------
     def _path(self, digest: str) -> Path:
+        return Path(self._path_str(digest))
+
+    def _path_str(self, digest: str) -> str:
         algorithm, hexpart = split(digest)
-        return self._objects / algorithm / hexpart[:2] / hexpart[2:4] / hexpart
+        return f"{self._objects_str}/{algorithm}/{hexpart[:2]}/{hexpart[2:4]}/{hexpart}"
 
     def _find(self, digest: str) -> tuple[Path, bool] | None:
         """The stored file for ``digest`` and whether it is compressed, or None."""
-        raw = self._path(digest)
-        if raw.exists():
-            return raw, False
-        zst = raw.with_name(raw.name + ".zst")
-        if zst.exists():
-            return zst, True
+        raw = self._path_str(digest)
+        if os.path.exists(raw):
+            return Path(raw), False
+        if os.path.exists(raw + ".zst"):
+            return Path(raw + ".zst"), True
         return None
 
     def _tmpfile(self) -> str:
@@ -86,11 +92,32 @@ class LocalBlobStore(BlobStore):
 
     # -- primitives ----------------------------------------------------------------------
     def has(self, digest: str) -> bool:
-        return self._find(digest) is not None
+        return self._find(digest) is not None or self._pack.has(digest)
+
+    def _packs(self, size: int) -> bool:
+        return self._pack_max > 0 and size <= self._pack_max
+
+    def _pack_row(self, data: bytes) -> tuple[str, bytes, int, int]:
+        digest = hash_bytes(data, self.algorithm)
+        if len(data) >= 512:
+            packed = _compressor().compress(data)
+            if len(packed) <= len(data) * 0.9:
+                return digest, packed, ZSTD, len(data)
+        return digest, data, RAW, len(data)
 
     def put(self, digest: str, data: BinaryIO) -> None:
         algorithm, _ = split(digest)
-        head = data.read(_SMALL)
+        head = data.read(self._pack_max + 1)
+        if self._packs(len(head)):
+            row = self._pack_row(head)
+            if row[0] != digest:
+                raise InvalidArgument(
+                    f"bytes given for blob {digest} hash to {row[0]}; the source changed while "
+                    "it was being stored or the digest is wrong"
+                )
+            self._pack.put_many([row])
+            return
+        head += data.read(_SMALL - len(head))
         compress = worth_compressing(head)
         hasher = new_hasher(algorithm)
         tmp = self._tmpfile()
@@ -139,6 +166,14 @@ class LocalBlobStore(BlobStore):
     def open(self, digest: str) -> BinaryIO:
         found = self._find(digest)
         if found is None:
+            packed = self._pack.get(digest)
+            if packed is not None:
+                data, codec = packed
+                raw_io: BinaryIO = io.BytesIO(data)
+                if codec == ZSTD:
+                    raw_io = decompressing_reader(raw_io)
+                where = f"{self._pack.path}#{digest}"
+                return io.BufferedReader(VerifyingReader(raw_io, digest, where), CHUNK)  # type: ignore[return-value]
             raise ArtifactCorrupted(
                 f"blob {digest} is missing from {self.uri}; an artifact references bytes that "
                 "are gone. Run 'archivist verify' to list what is affected"
@@ -150,12 +185,14 @@ class LocalBlobStore(BlobStore):
         return io.BufferedReader(VerifyingReader(raw, digest, str(path)), CHUNK)  # type: ignore[return-value]
 
     def delete(self, digest: str) -> None:
+        self._pack.delete(digest)
         found = self._find(digest)
         if found is not None:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(found[0])
 
     def iter_digests(self) -> Iterator[str]:
+        yield from self._pack.digests()
         if not self._objects.exists():
             return
         for algo_dir in self._objects.iterdir():
@@ -169,7 +206,7 @@ class LocalBlobStore(BlobStore):
     def touch(self, digest: str) -> bool:
         found = self._find(digest)
         if found is None:
-            return False
+            return self._pack.touch(digest)
         try:
             os.utime(found[0])
         except FileNotFoundError:
@@ -182,7 +219,7 @@ class LocalBlobStore(BlobStore):
     def age_seconds(self, digest: str) -> float:
         found = self._find(digest)
         if found is None:
-            return 0.0
+            return self._pack.age_seconds(digest) or 0.0
         return max(0.0, time.time() - found[0].stat().st_mtime)
 
     def delete_if_older(self, digest: str, seconds: float) -> bool:
@@ -190,11 +227,12 @@ class LocalBlobStore(BlobStore):
 
         The blob is first renamed out of the store, so a writer that dedups against it
         from then on finds it gone and writes it again; if a writer touched it just before
-        the rename, it is put back.
+        the rename, it is put back. With ``seconds=0`` that window is not covered: a grace
+        of 0 is only for stores nobody is writing to.
         """
         found = self._find(digest)
         if found is None:
-            return False
+            return self._pack.delete_if_older(digest, seconds)
         path, _ = found
         try:
             if time.time() - path.stat().st_mtime < seconds:
@@ -212,10 +250,14 @@ class LocalBlobStore(BlobStore):
     def stored_size(self, digest: str) -> int:
         """Bytes the blob takes on disk (after compression)."""
         found = self._find(digest)
-        return 0 if found is None else found[0].stat().st_size
+        if found is None:
+            return self._pack.stored_size(digest) or 0
+        return found[0].stat().st_size
 
     def put_file(self, path: str | os.PathLike[str]) -> tuple[str, int]:
         before = os.stat(path)
+        if self._packs(before.st_size):
+            return self.put_files([os.fspath(path)])[0]
         digest, size = hash_file(path, self.algorithm)
         if self.reuse(digest):
             return digest, size
@@ -250,42 +292,21 @@ class LocalBlobStore(BlobStore):
         return digest, size
 
     def put_files(self, paths: list[str]) -> list[tuple[str, int]]:
-        """Store many files: small ones are written unsynced, then made durable with two
-        filesystem-wide syncs instead of two fsyncs each."""
-        results: list[tuple[str, int]] = []
-        pending: list[tuple[str, str, bool]] = []
-        seen: set[str] = set()
-        for p in paths:
-            if os.stat(p).st_size > _SMALL:
-                results.append(self.put_file(p))
-                continue
+        """Store many files: small ones go into the pack in one transaction."""
+        results: list[tuple[str, int] | None] = [None] * len(paths)
+        rows: dict[str, tuple[str, bytes, int, int]] = {}
+        for i, p in enumerate(paths):
             with open(p, "rb") as f:
-                data = f.read()
-            digest = hash_bytes(data, self.algorithm)
-            results.append((digest, len(data)))
-            if digest in seen:
+                data = f.read(self._pack_max + 1)
+            if not self._packs(len(data)):
+                results[i] = self.put_file(p)
                 continue
-            seen.add(digest)
-            if self.reuse(digest):
-                continue
-            compress = worth_compressing(data)
-            tmp = self._tmpfile()
-            with open(tmp, "wb") as out:
-                out.write(compressor().compress(data) if compress else data)
-            pending.append((tmp, digest, compress))
-        if pending:
-            try:
-                if self._fsync:
-                    _syncfs(str(self._tmp))
-                for tmp, digest, compress in pending:
-                    self._install(tmp, digest, compress, sync_dir=False)
-                if self._fsync:
-                    _syncfs(str(self._objects))
-            finally:
-                for tmp, _, _ in pending:
-                    if os.path.exists(tmp):
-                        os.unlink(tmp)
-        return results
+            row = self._pack_row(data)
+            rows[row[0]] = row
+            results[i] = (row[0], row[3])
+        if rows:  # new blobs are added, packed ones only touched
+            self._pack.put_many(rows.values())
+        return [r for r in results if r is not None]
 
     def copy_to(self, digest: str, dest: str, *, link: bool = False) -> None:
         """Materialize a blob at ``dest``.
@@ -298,21 +319,25 @@ class LocalBlobStore(BlobStore):
             super().copy_to(digest, dest)
             return
         src = str(found[0])
-        actual, _ = hash_file(src, split(digest)[0])
-        if actual != digest:
-            raise ArtifactCorrupted(
-                f"blob {digest} at {src} is corrupted: its bytes hash to {actual}; restore it "
-                "from a backup or re-log the artifact, then run 'archivist verify'"
-            )
         tmp = f"{dest}.archivist-tmp-{uuid.uuid4().hex[:8]}"
         try:
-            if link:
-                try:
-                    os.link(src, tmp)
-                except OSError:
+            # Verify and copy at once: the hash reads the blob on other cores while the
+            # kernel copies it; the copy only becomes visible if the digest matched.
+            with ThreadPoolExecutor(1) as pool:
+                hashed = pool.submit(hash_file, src, split(digest)[0])
+                if link:
+                    try:
+                        os.link(src, tmp)
+                    except OSError:
+                        shutil.copyfile(src, tmp)
+                else:
                     shutil.copyfile(src, tmp)
-            else:
-                shutil.copyfile(src, tmp)
+                actual, _ = hashed.result()
+            if actual != digest:
+                raise ArtifactCorrupted(
+                    f"blob {digest} at {src} is corrupted: its bytes hash to {actual}; restore "
+                    "it from a backup or re-log the artifact, then run 'archivist verify'"
+                )
             os.replace(tmp, dest)
         finally:
             if os.path.exists(tmp):

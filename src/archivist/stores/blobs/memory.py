@@ -58,5 +58,8 @@ class MemoryBlobStore(BlobStore):
             self._mtimes[digest] = time.time()
             return True
 
+    def stored_size(self, digest: str) -> int:
+        return len(self._blobs.get(digest, b""))
+
     def age_seconds(self, digest: str) -> float:
         return time.time() - self._mtimes.get(digest, time.time())

@@ -235,6 +235,7 @@ _OPERATORS: dict[_ValueKind, tuple[Operator, ...]] = {
     "id": ("=", "!=", "IN", "NOT IN"),
 }
 _WORD_OPERATORS: dict[str, Operator] = {"LIKE": "LIKE", "ILIKE": "ILIKE", "IN": "IN"}
+_KEYWORDS = frozenset({"AND", "OR", "NOT", "IN", "LIKE", "ILIKE", "ASC", "DESC"})
 _SYMBOL_OPERATORS: dict[str, Operator] = {
     "=": "=",
     "!=": "!=",
@@ -449,7 +450,7 @@ class _Parser:
         expected = f"an identifier such as {self.target.examples}"
         if token.is_quoted_key():
             return self.attribute(_unquote(token.text), token)
-        if token.kind != "word":
+        if token.kind != "word" or token.text.upper() in _KEYWORDS:
             raise self.source.unexpected(token, expected)
         prefix, dot, key = token.text.partition(".")
         if not dot:

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from archivist.entities import (
     Experiment,
     LifecycleStage,
+    LoggedModel,
     Metric,
     Param,
     Run,
@@ -34,6 +35,9 @@ from archivist.stores.db.schema import (
     ExperimentRow,
     ExperimentTagRow,
     LatestMetricRow,
+    LoggedModelParamRow,
+    LoggedModelRow,
+    LoggedModelTagRow,
     MetricRow,
     ParamRow,
     RunRow,
@@ -59,6 +63,9 @@ TAGS: Table = TagRow.__table__  # type: ignore[assignment]
 METRICS: Table = MetricRow.__table__  # type: ignore[assignment]
 LATEST: Table = LatestMetricRow.__table__  # type: ignore[assignment]
 ENTRIES: Table = ArtifactEntryRow.__table__  # type: ignore[assignment]
+MODELS: Table = LoggedModelRow.__table__  # type: ignore[assignment]
+MODEL_PARAMS: Table = LoggedModelParamRow.__table__  # type: ignore[assignment]
+MODEL_TAGS: Table = LoggedModelTagRow.__table__  # type: ignore[assignment]
 
 DEFAULT_EXPERIMENT_ID = "0"
 DEFAULT_EXPERIMENT_NAME = "Default"
@@ -674,6 +681,165 @@ class SqlTrackingStore:
     def count_runs(self) -> int:
         with self.db.read() as conn:
             return int(conn.execute(select(func.count()).select_from(RUNS)).scalar() or 0)
+
+    # --------------------------------------------------------------- logged models
+    def create_logged_model(
+        self,
+        experiment_id: str,
+        name: str,
+        source_run_id: str | None = None,
+        model_type: str | None = None,
+        params: dict[str, str] | None = None,
+        tags: dict[str, str] | None = None,
+        model_id: str | None = None,
+    ) -> LoggedModel:
+        """A new model in PENDING status; ``finalize_logged_model`` marks it READY."""
+        from archivist.validation import check_model_id
+
+        exp = self.get_experiment(experiment_id)
+        if exp.lifecycle_stage != LifecycleStage.ACTIVE.value:
+            raise InvalidState(f"experiment {experiment_id!r} is deleted; restore it first")
+        mid = check_model_id(model_id) if model_id else f"m-{uuid.uuid4().hex}"
+        params = {check_key(k, "param"): check_param_value(k, v) for k, v in (params or {}).items()}
+        tags = {check_key(k, "tag"): check_tag_value(k, v) for k, v in (tags or {}).items()}
+        ts = now_ms()
+        location = f"{exp.artifact_location.rstrip('/')}/models/{mid}/artifacts"
+        try:
+            with self.db.write() as conn:
+                if source_run_id is not None:
+                    self._check_run_active(conn, source_run_id)
+                conn.execute(
+                    MODELS.insert().values(
+                        model_id=mid,
+                        experiment_id=int(experiment_id),
+                        name=name,
+                        source_run_id=source_run_id,
+                        model_type=model_type,
+                        status="PENDING",
+                        lifecycle_stage=LifecycleStage.ACTIVE.value,
+                        artifact_location=location,
+                        creation_time=ts,
+                        last_updated_time=ts,
+                    )
+                )
+                if params:
+                    conn.execute(
+                        MODEL_PARAMS.insert(),
+                        [{"model_id": mid, "key": k, "value": v} for k, v in params.items()],
+                    )
+                if tags:
+                    conn.execute(
+                        MODEL_TAGS.insert(),
+                        [{"model_id": mid, "key": k, "value": v} for k, v in tags.items()],
+                    )
+        except IntegrityError:
+            raise ResourceAlreadyExists(
+                f"logged model {mid!r} already exists; omit model_id to get a new one"
+            ) from None
+        return self.get_logged_model(mid)
+
+    def finalize_logged_model(self, model_id: str, status: str) -> LoggedModel:
+        if status not in ("READY", "FAILED"):
+            raise InvalidArgument(f"logged model status {status!r} is unknown; use READY or FAILED")
+        with self.db.write() as conn:
+            result = conn.execute(
+                update(MODELS)
+                .where(MODELS.c.model_id == model_id)
+                .values(status=status, last_updated_time=now_ms())
+            )
+        if result.rowcount == 0:
+            raise ResourceNotFound(f"logged model {model_id!r} does not exist in {self.uri}")
+        return self.get_logged_model(model_id)
+
+    def set_logged_model_tags(self, model_id: str, tags: dict[str, str]) -> None:
+        self.get_logged_model(model_id)
+        rows = [
+            {"model_id": model_id, "key": check_key(k, "tag"), "value": check_tag_value(k, v)}
+            for k, v in tags.items()
+        ]
+        stmt = text(
+            "INSERT INTO logged_model_tags (model_id, key, value) VALUES (:model_id, :key, :value) "
+            "ON CONFLICT (model_id, key) DO UPDATE SET value = excluded.value"
+        )
+        with self.db.write() as conn:
+            conn.execute(stmt, rows)
+
+    def _models_from_rows(self, conn: Connection, rows: Sequence[Any]) -> list[LoggedModel]:
+        ids = [r.model_id for r in rows]
+        params: dict[str, dict[str, str]] = defaultdict(dict)
+        tags: dict[str, dict[str, str]] = defaultdict(dict)
+        if ids:
+            for p in conn.execute(select(MODEL_PARAMS).where(MODEL_PARAMS.c.model_id.in_(ids))):
+                params[p.model_id][p.key] = p.value
+            for t in conn.execute(select(MODEL_TAGS).where(MODEL_TAGS.c.model_id.in_(ids))):
+                tags[t.model_id][t.key] = t.value
+        return [
+            LoggedModel(
+                model_id=r.model_id,
+                experiment_id=str(r.experiment_id),
+                name=r.name,
+                artifact_location=r.artifact_location,
+                creation_timestamp=r.creation_time,
+                last_updated_timestamp=r.last_updated_time,
+                status=r.status,
+                source_run_id=r.source_run_id,
+                model_type=r.model_type,
+                status_message=r.status_message,
+                tags=tags.get(r.model_id, {}),
+                params=params.get(r.model_id, {}),
+            )
+            for r in rows
+        ]
+
+    def get_logged_model(self, model_id: str) -> LoggedModel:
+        with self.db.read() as conn:
+            rows = conn.execute(select(MODELS).where(MODELS.c.model_id == model_id)).all()
+            if not rows or rows[0].lifecycle_stage != LifecycleStage.ACTIVE.value:
+                raise ResourceNotFound(
+                    f"logged model {model_id!r} does not exist in {self.uri}; model ids look "
+                    "like 'm-<32 hex>' and are printed by log_model (ModelInfo.model_id)"
+                )
+            return self._models_from_rows(conn, rows)[0]
+
+    def find_logged_model(self, run_id: str, name: str) -> LoggedModel | None:
+        """The newest READY model named ``name`` logged by run ``run_id``."""
+        with self.db.read() as conn:
+            rows = conn.execute(
+                select(MODELS)
+                .where(
+                    MODELS.c.source_run_id == run_id,
+                    MODELS.c.name == name,
+                    MODELS.c.lifecycle_stage == LifecycleStage.ACTIVE.value,
+                    MODELS.c.status == "READY",
+                )
+                .order_by(MODELS.c.creation_time.desc())
+                .limit(1)
+            ).all()
+            return self._models_from_rows(conn, rows)[0] if rows else None
+
+    def search_logged_models(
+        self, experiment_ids: Sequence[str], max_results: int = 1000
+    ) -> list[LoggedModel]:
+        with self.db.read() as conn:
+            rows = conn.execute(
+                select(MODELS)
+                .where(
+                    MODELS.c.experiment_id.in_([_experiment_int(e) for e in experiment_ids]),
+                    MODELS.c.lifecycle_stage == LifecycleStage.ACTIVE.value,
+                )
+                .order_by(MODELS.c.creation_time.desc())
+                .limit(_check_max_results(max_results))
+            ).all()
+            return self._models_from_rows(conn, rows)
+
+    def delete_logged_model(self, model_id: str) -> None:
+        self.get_logged_model(model_id)
+        with self.db.write() as conn:
+            conn.execute(
+                update(MODELS)
+                .where(MODELS.c.model_id == model_id)
+                .values(lifecycle_stage=LifecycleStage.DELETED.value, last_updated_time=now_ms())
+            )
 
     # -------------------------------------------------------------- artifact trees
     def put_tree_entries(self, owner_id: str, entries: Sequence[TreeEntry]) -> None:

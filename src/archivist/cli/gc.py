@@ -1,0 +1,69 @@
+"""``archivist gc``: reclaim blobs no artifact references."""
+
+from __future__ import annotations
+
+import click
+
+from archivist.cli._output import echo_json, get_client, json_option, tracking_uri_option
+
+__all__ = ["gc"]
+
+
+@click.command("gc")
+@click.option(
+    "--grace-seconds", type=click.FloatRange(min=0), metavar="SECONDS",
+    help="Keep unreferenced blobs written or used less than this long ago; this protects "
+    "writers running meanwhile  [default: $ARCHIVIST_GC_GRACE_SECONDS, else 3600].",
+)
+@click.option("--dry-run", is_flag=True, help="Report what would be deleted; delete nothing.")
+@click.option(
+    "--purge-deleted-runs", is_flag=True,
+    help="First drop the artifact entries of deleted runs, so blobs only they used are "
+    "reclaimed too (restoring such a run brings it back without artifacts).",
+)
+@json_option
+@tracking_uri_option
+def gc(
+    grace_seconds: float | None,
+    dry_run: bool,
+    purge_deleted_runs: bool,
+    as_json: bool,
+    tracking_uri: str | None,
+) -> None:
+    """Delete stored blobs that no artifact references.
+
+    Safe to run while other processes log artifacts, as long as the grace period is
+    longer than a log call takes. Also removes temporary files that crashed writers
+    left behind.
+
+    Example:
+
+        archivist gc --dry-run && archivist gc --purge-deleted-runs
+    """
+    from archivist.maintenance.gc import gc as run_gc
+
+    client = get_client(tracking_uri)
+    report = run_gc(
+        client.tracking_store,
+        client.artifact_store.blobs,
+        grace_seconds,
+        dry_run,
+        purge_deleted_runs=purge_deleted_runs,
+    )
+    if as_json:
+        echo_json(report.to_dict())
+        return
+    verb = "would delete" if dry_run else "deleted"
+    if purge_deleted_runs:
+        purge_verb = "would drop" if dry_run else "dropped"
+        click.echo(
+            f"{purge_verb} {report.entries_purged} artifact entr{'y' if report.entries_purged == 1 else 'ies'} "
+            f"of {report.runs_purged} deleted run(s)"
+        )
+    click.echo(
+        f"{verb} {report.deleted} unreferenced blob(s), {report.bytes_freed} bytes; "
+        f"kept {report.referenced} referenced and {report.kept_recent} recent "
+        f"(grace {report.grace_seconds:g}s) of {report.blobs} blob(s)"
+    )
+    if not dry_run and report.tmp_removed:
+        click.echo(f"removed {report.tmp_removed} stale temporary file(s)")

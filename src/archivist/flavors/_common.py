@@ -1,0 +1,169 @@
+"""What every flavor shares: logging a saved model directory as a LoggedModel."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import warnings
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from archivist import config
+from archivist.errors import InvalidArgument, PermissionDenied
+
+if TYPE_CHECKING:
+    from archivist.entities import ModelInfo
+    from archivist.models.model import Model
+
+__all__ = ["LOADER_MODULES", "copy_code_paths", "log_saved_model", "pickle_guard"]
+
+# MLflow's loader modules -> ours, so models saved by either load with either.
+LOADER_MODULES = {
+    "mlflow.sklearn": "archivist.flavors.sklearn",
+    "mlflow.pyfunc.model": "archivist.flavors.pyfunc",
+    "archivist.flavors.sklearn": "archivist.flavors.sklearn",
+    "archivist.flavors.pyfunc": "archivist.flavors.pyfunc",
+}
+
+_warned_pickle = False
+
+
+def pickle_guard(path: str) -> None:
+    """Refuse pickle-based models when ARCHIVIST_ALLOW_PICKLE=0; otherwise warn once."""
+    global _warned_pickle
+    if not config.ALLOW_PICKLE.get():
+        raise PermissionDenied(
+            f"model file {path!r} is pickle-based and ARCHIVIST_ALLOW_PICKLE=0 refuses pickle "
+            "models; load only models you trust by setting ARCHIVIST_ALLOW_PICKLE=1, or save "
+            "the model with serialization_format='skops'"
+        )
+    if not _warned_pickle:
+        _warned_pickle = True
+        warnings.warn(
+            f"loading pickle-based model file {path!r}: unpickling runs code, so load only "
+            "models from sources you trust (set ARCHIVIST_ALLOW_PICKLE=0 to refuse them)",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
+def copy_code_paths(code_paths: Iterable[str] | None, model_dir: Path) -> str | None:
+    """Copy ``code_paths`` into ``<model>/code``; returns the folder name or None."""
+    if not code_paths:
+        return None
+    dst = model_dir / "code"
+    dst.mkdir(parents=True, exist_ok=True)
+    for p in code_paths:
+        src = Path(p)
+        if not src.exists():
+            raise InvalidArgument(f"code path {p!r} does not exist; give files or folders of code")
+        if src.is_dir():
+            shutil.copytree(src, dst / src.name, dirs_exist_ok=True)
+        else:
+            shutil.copy2(src, dst / src.name)
+    return "code"
+
+
+def add_code_to_path(model_dir: str, flavor_conf: dict[str, Any]) -> None:
+    import sys
+
+    code = flavor_conf.get("code")
+    if code:
+        folder = os.path.join(model_dir, code)
+        if folder not in sys.path:
+            sys.path.insert(0, folder)
+
+
+def log_saved_model(
+    save: Callable[[str, str | None, str], Model],
+    *,
+    name: str | None,
+    artifact_path: str | None,
+    registered_model_name: str | None,
+    params: dict[str, Any] | None,
+    tags: dict[str, Any] | None,
+    model_type: str | None,
+    step: int,
+    model_id: str | None,
+    run_id: str | None = None,
+) -> ModelInfo:
+    """Create a LoggedModel, save into a temp dir, upload its tree, mark it READY, register.
+
+    ``save(path, run_id, model_id)`` writes the model directory and returns its Model.
+    """
+    from archivist.entities import ModelInfo
+    from archivist.fluent import _active_experiment_id, _client, _run_id_or_start
+
+    if name is not None and artifact_path is not None and name != artifact_path:
+        raise InvalidArgument(
+            f"give name={name!r} or the deprecated artifact_path={artifact_path!r}, not both"
+        )
+    if artifact_path is not None:
+        warnings.warn(
+            "artifact_path is deprecated; use name= instead", DeprecationWarning, stacklevel=3
+        )
+    model_name = name or artifact_path or "model"
+    if "/" in model_name or not model_name.strip():
+        raise InvalidArgument(
+            f"model name {model_name!r} is invalid; use a non-empty name without '/'"
+        )
+    if registered_model_name is not None:
+        _check_registered_name(registered_model_name)
+    client = _client()
+    rid = run_id or _run_id_or_start()
+    run = client.get_run(rid)
+    experiment_id = run.info.experiment_id or _active_experiment_id()
+    store = client.tracking_store
+    logged = store.create_logged_model(
+        experiment_id,
+        model_name,
+        rid,
+        model_type,
+        {k: str(v) for k, v in (params or {}).items()},
+        {k: str(v) for k, v in (tags or {}).items()},
+        model_id,
+    )
+    try:
+        with tempfile.TemporaryDirectory(prefix="archivist-save-") as tmp:
+            path = os.path.join(tmp, model_name)
+            model = save(path, rid, logged.model_id)
+            client.artifact_store.log_dir(logged.model_id, path)
+        logged = store.finalize_logged_model(logged.model_id, "READY")
+    except BaseException:
+        store.finalize_logged_model(logged.model_id, "FAILED")
+        raise
+    version = None
+    if registered_model_name is not None:
+        mv = client.register_model(f"models:/{logged.model_id}", registered_model_name)
+        version = int(mv.version)
+    return ModelInfo(
+        model_uri=f"models:/{logged.model_id}",
+        model_id=logged.model_id,
+        run_id=rid,
+        name=model_name,
+        flavors=model.flavors,
+        signature=model.signature,
+        metadata=model.metadata,
+        utc_time_created=model.utc_time_created,
+        model_uuid=model.model_uuid,
+        saved_input_example_info=model.saved_input_example_info,
+        registered_model_version=version,
+        params=logged.params,
+        tags=logged.tags,
+        creation_timestamp=logged.creation_timestamp,
+        artifact_location=logged.artifact_location,
+        env_vars=model.env_vars,
+    )
+
+
+def _check_registered_name(name: Any) -> None:
+    if not isinstance(name, str) or not name.strip():
+        raise InvalidArgument(
+            f"registered_model_name {name!r} is empty; give a name such as 'iris-classifier'"
+        )
+    if len(name) > 256:
+        raise InvalidArgument(
+            f"registered_model_name of {len(name)} characters is too long; the limit is 256"
+        )

@@ -1,0 +1,230 @@
+"""Reclaim blobs that no artifact references: mark from SQL, sweep with a grace period.
+
+Safety against concurrent writers rests on three things:
+
+- A writer stores its blobs first and commits the tree rows that reference them after.
+- gc lists the stored blobs *before* it reads the referenced set. A blob whose rows were
+  committed before that read is therefore kept; only a blob whose rows are still in
+  flight can look unreferenced, and such a blob was just written or touched (dedup
+  touches the blob it reuses), so the grace period protects it.
+- The sweep uses ``BlobStore.delete_if_older``, which (locally) renames the blob away
+  before deleting it and puts it back if a writer touched it in between.
+
+A grace period of 0 gives up the second protection: use it only when nothing writes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+from archivist import config
+from archivist.entities import Experiment, Run, ViewType
+from archivist.errors import InvalidArgument
+
+if TYPE_CHECKING:
+    from archivist.entities import TreeEntry
+    from archivist.stores.blobs.base import BlobStore
+    from archivist.stores.tracking.base import Page
+
+__all__ = ["GcReport", "GcTracking", "deleted_run_ids", "gc"]
+
+_PAGE = 1000
+_IDS_PER_SEARCH = 100
+
+
+class GcTracking(Protocol):
+    """What gc needs from a tracking store."""
+
+    def referenced_digests(self) -> set[str]: ...
+    def iter_all_entries(self) -> Iterable[tuple[str, TreeEntry]]: ...
+    def delete_tree_entries(self, owner_id: str, prefix: str = "") -> int: ...
+    def search_experiments(
+        self,
+        view_type: ViewType = ViewType.ACTIVE_ONLY,
+        max_results: int = 1000,
+        filter_string: str | None = None,
+        order_by: list[str] | None = None,
+        page_token: str | None = None,
+    ) -> Page: ...
+    def search_runs(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str | None = None,
+        view_type: ViewType = ViewType.ACTIVE_ONLY,
+        max_results: int = 1000,
+        order_by: list[str] | None = None,
+        page_token: str | None = None,
+    ) -> Page: ...
+
+
+@dataclass(frozen=True, slots=True)
+class GcReport:
+    """What :func:`gc` did (or, with ``dry_run``, would do).
+
+    Attributes:
+        blobs: blobs found in the store.
+        referenced: of those, blobs some artifact references (kept).
+        deleted: unreferenced blobs deleted (would be deleted, in a dry run).
+        bytes_freed: stored bytes of the deleted blobs (0 when the store cannot tell).
+        kept_recent: unreferenced blobs kept because they are younger than the grace
+            period (or were re-used by a writer while gc ran).
+        tmp_removed: stale temporary files removed.
+        runs_purged: deleted runs whose artifact entries were removed.
+        entries_purged: artifact entries removed with them.
+        grace_seconds: the grace period used.
+        dry_run: whether nothing was changed.
+    """
+
+    blobs: int = 0
+    referenced: int = 0
+    deleted: int = 0
+    bytes_freed: int = 0
+    kept_recent: int = 0
+    tmp_removed: int = 0
+    runs_purged: int = 0
+    entries_purged: int = 0
+    grace_seconds: float = 0.0
+    dry_run: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _all_pages(fetch: Callable[[str | None], Page]) -> Iterator[object]:
+    token: str | None = None
+    while True:
+        page = fetch(token)
+        yield from page.items
+        token = page.next_page_token
+        if token is None:
+            return
+
+
+def deleted_run_ids(tracking_store: GcTracking) -> list[str]:
+    """Ids of every run whose lifecycle stage is 'deleted' (in any experiment)."""
+    experiment_ids = [
+        e.experiment_id
+        for e in _all_pages(
+            lambda t: tracking_store.search_experiments(ViewType.ALL, _PAGE, None, None, t)
+        )
+        if isinstance(e, Experiment)
+    ]
+    run_ids: list[str] = []
+    for start in range(0, len(experiment_ids), _IDS_PER_SEARCH):
+        chunk = experiment_ids[start : start + _IDS_PER_SEARCH]
+
+        def fetch(token: str | None, chunk: list[str] = chunk) -> Page:
+            return tracking_store.search_runs(chunk, None, ViewType.DELETED_ONLY, _PAGE, None, token)
+
+        run_ids.extend(r.info.run_id for r in _all_pages(fetch) if isinstance(r, Run))
+    return run_ids
+
+
+def _stored_size(blob_store: BlobStore, digest: str) -> int:
+    stored_size = getattr(blob_store, "stored_size", None)
+    if stored_size is None:
+        return 0
+    try:
+        return int(stored_size(digest))
+    except FileNotFoundError:  # removed meanwhile
+        return 0
+
+
+def gc(
+    tracking_store: GcTracking,
+    blob_store: BlobStore,
+    grace_seconds: float | None = None,
+    dry_run: bool = False,
+    *,
+    purge_deleted_runs: bool = False,
+) -> GcReport:
+    """Delete blobs that no artifact references and that nothing wrote or used recently.
+
+    Args:
+        tracking_store: where the artifact trees are (an ``SqlTrackingStore``).
+        blob_store: where their bytes are.
+        grace_seconds: keep unreferenced blobs written or touched less than this many
+            seconds ago; default ``ARCHIVIST_GC_GRACE_SECONDS`` (an hour). It is what
+            protects writers running at the same time, so keep it well above the time a
+            log call takes.
+        dry_run: report what would be deleted; change nothing.
+        purge_deleted_runs: first remove the artifact entries of runs whose lifecycle
+            stage is 'deleted', so the blobs only they used are reclaimed too. Restoring
+            such a run afterwards brings it back without artifacts.
+
+    Returns:
+        A :class:`GcReport`.
+
+    Raises:
+        InvalidArgument: ``grace_seconds`` is negative or not a number.
+
+    Example:
+        >>> client = ArchivistClient("/tmp/store")
+        >>> report = gc(client.tracking_store, client.artifact_store.blobs, dry_run=True)
+        >>> report.deleted, report.bytes_freed
+        (3, 1048576)
+    """
+    grace = config.GC_GRACE_SECONDS.get() if grace_seconds is None else grace_seconds
+    if not isinstance(grace, (int, float)) or math.isnan(grace) or grace < 0:
+        raise InvalidArgument(
+            f"grace_seconds={grace_seconds!r} is invalid; give a number of seconds >= 0"
+        )
+    grace = float(grace)
+
+    runs_purged = entries_purged = 0
+    purged: set[str] = set()
+    if purge_deleted_runs:
+        purged = set(deleted_run_ids(tracking_store))
+        runs_purged = len(purged)
+        if not dry_run:
+            for run_id in sorted(purged):
+                entries_purged += tracking_store.delete_tree_entries(run_id)
+
+    # List first, then mark: see the module docstring.
+    stored = list(dict.fromkeys(blob_store.iter_digests()))
+    if dry_run and purged:
+        referenced: set[str] = set()
+        for owner_id, entry in tracking_store.iter_all_entries():
+            if owner_id in purged:
+                entries_purged += 1
+            else:
+                referenced.add(entry.digest)
+    else:
+        referenced = tracking_store.referenced_digests()
+
+    n_referenced = deleted = bytes_freed = kept = 0
+    for digest in stored:
+        if digest in referenced:
+            n_referenced += 1
+            continue
+        size = _stored_size(blob_store, digest)
+        if dry_run:
+            gone = blob_store.age_seconds(digest) >= grace
+        else:
+            gone = blob_store.delete_if_older(digest, grace)
+        if gone:
+            deleted += 1
+            bytes_freed += size
+        else:
+            kept += 1
+
+    tmp_removed = 0
+    clean_tmp = getattr(blob_store, "clean_tmp", None)
+    if clean_tmp is not None and not dry_run:
+        tmp_removed = int(clean_tmp(grace))
+
+    return GcReport(
+        blobs=len(stored),
+        referenced=n_referenced,
+        deleted=deleted,
+        bytes_freed=bytes_freed,
+        kept_recent=kept,
+        tmp_removed=tmp_removed,
+        runs_purged=runs_purged,
+        entries_purged=entries_purged,
+        grace_seconds=grace,
+        dry_run=dry_run,
+    )

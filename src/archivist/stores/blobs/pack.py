@@ -1,0 +1,115 @@
+"""Small blobs packed into one SQLite file inside a local blob store.
+
+A file per blob costs a handful of syscalls and, with fan-out folders, often a new
+directory; for thousands of 1 KiB files that dominates. Blobs up to ``MAX_SIZE`` bytes
+therefore live as rows of ``<root>/pack.sqlite`` instead: one transaction (one fsync)
+stores a whole batch atomically, an upsert both adds new blobs and refreshes the
+``mtime`` of existing ones, and gc's "delete if older" is a single conditional DELETE,
+so it cannot race a writer that is reusing the blob.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+__all__ = ["MAX_SIZE", "Pack"]
+
+MAX_SIZE = 64 << 10
+RAW, ZSTD = 0, 1
+
+# A rowid table: rows carry up to 64 KiB, which WITHOUT ROWID B-trees handle badly.
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS blobs ("
+    " digest TEXT NOT NULL UNIQUE,"
+    " data BLOB NOT NULL,"
+    " codec INTEGER NOT NULL,"
+    " size INTEGER NOT NULL,"
+    " mtime REAL NOT NULL"
+    ")"
+)
+_UPSERT = (
+    "INSERT INTO blobs (digest, data, codec, size, mtime) VALUES (?, ?, ?, ?, ?) "
+    "ON CONFLICT (digest) DO UPDATE SET mtime = excluded.mtime"
+)
+
+
+class Pack:
+    """Rows ``digest -> (codec, bytes)``; one connection per thread."""
+
+    def __init__(self, path: Path, *, fsync: bool) -> None:
+        self.path = path
+        self._fsync = fsync
+        self._local = threading.local()
+        conn = self._conn()
+        conn.execute(_SCHEMA)
+
+    def _conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=120, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute(f"PRAGMA synchronous={'FULL' if self._fsync else 'OFF'}")
+            self._local.conn = conn
+        return conn
+
+    def put_many(self, rows: Iterable[tuple[str, bytes, int, int]]) -> None:
+        """Store ``(digest, data, codec, size)`` rows; existing ones are only touched."""
+        now = time.time()
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.executemany(_UPSERT, [(d, data, codec, size, now) for d, data, codec, size in rows])
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    def get(self, digest: str) -> tuple[bytes, int] | None:
+        row = self._conn().execute(
+            "SELECT data, codec FROM blobs WHERE digest = ?", (digest,)
+        ).fetchone()
+        return None if row is None else (bytes(row[0]), int(row[1]))
+
+    def has(self, digest: str) -> bool:
+        return (
+            self._conn().execute("SELECT 1 FROM blobs WHERE digest = ?", (digest,)).fetchone()
+            is not None
+        )
+
+    def touch(self, digest: str) -> bool:
+        cur = self._conn().execute(
+            "UPDATE blobs SET mtime = ? WHERE digest = ?", (time.time(), digest)
+        )
+        return cur.rowcount > 0
+
+    def age_seconds(self, digest: str) -> float | None:
+        row = self._conn().execute("SELECT mtime FROM blobs WHERE digest = ?", (digest,)).fetchone()
+        return None if row is None else max(0.0, time.time() - float(row[0]))
+
+    def stored_size(self, digest: str) -> int | None:
+        row = self._conn().execute(
+            "SELECT length(data) FROM blobs WHERE digest = ?", (digest,)
+        ).fetchone()
+        return None if row is None else int(row[0])
+
+    def delete(self, digest: str) -> bool:
+        return self._conn().execute("DELETE FROM blobs WHERE digest = ?", (digest,)).rowcount > 0
+
+    def delete_if_older(self, digest: str, seconds: float) -> bool:
+        cur = self._conn().execute(
+            "DELETE FROM blobs WHERE digest = ? AND mtime <= ?", (digest, time.time() - seconds)
+        )
+        return cur.rowcount > 0
+
+    def digests(self) -> Iterator[str]:
+        rows = self._conn().execute("SELECT digest FROM blobs").fetchall()
+        for (digest,) in rows:
+            yield str(digest)
+
+    def corrupt_for_tests(self, digest: str, data: bytes) -> None:
+        """Overwrite a blob's bytes (tests of verification only)."""
+        self._conn().execute("UPDATE blobs SET data = ? WHERE digest = ?", (data, digest))

@@ -1,0 +1,1174 @@
+"""Model registry on SQL, sharing the tracking store's database.
+
+Version numbers count up per registered model and are never reused: deleting a version
+leaves a tombstone row (stage ``Deleted_Internal``, as in MLflow) that every read skips,
+so ``models:/name/3`` never comes to mean a different model. Deleting the registered
+model removes everything, tombstones included, and a new model of that name starts at 1.
+
+Numbering is safe across processes: :meth:`SqlRegistryStore.create_model_version` takes
+the next number inside its write transaction after locking the model's row (SQLite's
+``BEGIN IMMEDIATE`` serializes writers; on PostgreSQL the upsert of the
+``registered_models`` row holds its row lock until commit).
+"""
+
+from __future__ import annotations
+
+import operator
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Connection,
+    Row,
+    Table,
+    and_,
+    delete,
+    exists,
+    func,
+    or_,
+    select,
+    text,
+    tuple_,
+    update,
+)
+from sqlalchemy.exc import IntegrityError
+
+from archivist.entities.registry import (
+    ModelVersion,
+    ModelVersionStage,
+    ModelVersionStatus,
+    RegisteredModel,
+)
+from archivist.errors import (
+    InvalidArgument,
+    MalformedFilter,
+    ResourceAlreadyExists,
+    ResourceNotFound,
+)
+from archivist.stores.db.engine import Database
+from archivist.stores.db.schema import (
+    ModelVersionRow,
+    ModelVersionTagRow,
+    RegisteredModelAliasRow,
+    RegisteredModelRow,
+    RegisteredModelTagRow,
+)
+from archivist.stores.tracking.sql import _decode_token, _encode_token, now_ms
+from archivist.validation import check_key, check_run_id, check_tag_value
+
+__all__ = ["SqlRegistryStore"]
+
+MODELS: Table = RegisteredModelRow.__table__  # type: ignore[assignment]
+MODEL_TAGS: Table = RegisteredModelTagRow.__table__  # type: ignore[assignment]
+VERSIONS: Table = ModelVersionRow.__table__  # type: ignore[assignment]
+VERSION_TAGS: Table = ModelVersionTagRow.__table__  # type: ignore[assignment]
+ALIASES: Table = RegisteredModelAliasRow.__table__  # type: ignore[assignment]
+
+MAX_NAME_LENGTH = 256
+MAX_DESCRIPTION_LENGTH = 5000
+MAX_SOURCE_LENGTH = 1000
+MAX_MODEL_ID_LENGTH = 64
+MAX_ALIAS_LENGTH = 256
+MAX_MODELS_PER_PAGE = 1000
+MAX_VERSIONS_PER_PAGE = 200_000
+
+STAGES = tuple(s.value for s in ModelVersionStage)
+DELETED_STAGE = "Deleted_Internal"
+# model_versions has no run_link column; the link is kept as this tag, hidden from `tags`.
+RUN_LINK_TAG = "archivist.run_link"
+
+_ALIAS_RE = re.compile(r"^[\w\-]+$")
+_VERSION_LIKE_RE = re.compile(r"^[vV]?[0-9]+$")
+_CHUNK = 500
+
+# ON CONFLICT has the same syntax on SQLite and PostgreSQL.
+_INSERT_MODEL = text(
+    "INSERT INTO registered_models (name, creation_time, last_updated_time, description) "
+    "VALUES (:name, :ts, :ts, :description) ON CONFLICT (name) DO NOTHING"
+)
+# Creates the model if needed and, on PostgreSQL, holds its row lock until commit: the
+# lock that serializes version numbering for one name.
+_TOUCH_MODEL = text(
+    "INSERT INTO registered_models (name, creation_time, last_updated_time) "
+    "VALUES (:name, :ts, :ts) "
+    "ON CONFLICT (name) DO UPDATE SET last_updated_time = excluded.last_updated_time"
+)
+_NEXT_VERSION = text("SELECT COALESCE(MAX(version), 0) + 1 FROM model_versions WHERE name = :name")
+_UPSERT_MODEL_TAG = text(
+    "INSERT INTO registered_model_tags (name, key, value) VALUES (:name, :key, :value) "
+    "ON CONFLICT (name, key) DO UPDATE SET value = excluded.value"
+)
+_UPSERT_VERSION_TAG = text(
+    "INSERT INTO model_version_tags (name, version, key, value) "
+    "VALUES (:name, :version, :key, :value) "
+    "ON CONFLICT (name, version, key) DO UPDATE SET value = excluded.value"
+)
+_UPSERT_ALIAS = text(
+    "INSERT INTO registered_model_aliases (name, alias, version) VALUES (:name, :alias, :version) "
+    "ON CONFLICT (name, alias) DO UPDATE SET version = excluded.version"
+)
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def _check_name(name: Any, what: str = "registered model name") -> str:
+    if not isinstance(name, str) or not name.strip():
+        raise InvalidArgument(f"{what} {name!r} is invalid: give a non-empty string")
+    if len(name) > MAX_NAME_LENGTH:
+        raise InvalidArgument(
+            f"{what} {name[:40]!r}... is {len(name)} characters long; the limit is "
+            f"{MAX_NAME_LENGTH}"
+        )
+    return name
+
+
+def _check_text(value: Any, what: str, limit: int) -> str | None:
+    """An optional string column: None, or a string within the column's length."""
+    if value is None:
+        return None
+    return _require_text(value, what, limit, allow_empty=True)
+
+
+def _require_text(value: Any, what: str, limit: int, *, allow_empty: bool = False) -> str:
+    if not isinstance(value, str) or not (value or allow_empty):
+        raise InvalidArgument(f"{what} {value!r} is invalid: give a non-empty string")
+    if len(value) > limit:
+        raise InvalidArgument(
+            f"{what} {value[:40]!r}... is {len(value)} characters long; the limit is {limit}"
+        )
+    return value
+
+
+def _check_version(version: Any) -> int:
+    text_form = str(version) if isinstance(version, (int, str)) else ""
+    if isinstance(version, bool) or not text_form.strip().isdigit() or int(text_form) < 1:
+        raise InvalidArgument(
+            f"model version {version!r} is invalid: versions are positive integers such as "
+            "'1' (as returned by create_model_version)"
+        )
+    return int(text_form)
+
+
+def _check_alias(alias: Any) -> str:
+    if not isinstance(alias, str) or not alias:
+        raise InvalidArgument(f"alias {alias!r} is invalid: give a non-empty string")
+    if len(alias) > MAX_ALIAS_LENGTH:
+        raise InvalidArgument(
+            f"alias {alias[:40]!r}... is {len(alias)} characters long; the limit is "
+            f"{MAX_ALIAS_LENGTH}"
+        )
+    if not _ALIAS_RE.match(alias):
+        raise InvalidArgument(
+            f"alias {alias!r} is invalid: aliases may contain only letters, digits, "
+            "underscores (_) and dashes (-)"
+        )
+    if alias.lower() == "latest":
+        raise InvalidArgument(
+            f"alias {alias!r} is reserved: models:/<name>@latest always means the newest "
+            "version; pick another alias such as 'champion'"
+        )
+    if _VERSION_LIKE_RE.match(alias):
+        raise InvalidArgument(
+            f"alias {alias!r} looks like a version number, which would make model URIs "
+            "ambiguous; pick an alias that is not 'v<digits>' or digits, such as 'champion'"
+        )
+    return alias
+
+
+def _check_stage(stage: Any) -> str:
+    if isinstance(stage, str):
+        for known in STAGES:
+            if stage.lower() == known.lower():
+                return known
+    raise InvalidArgument(f"stage {stage!r} is invalid; use one of {', '.join(STAGES)}")
+
+
+def _check_tags(tags: Mapping[str, str] | None, *, version_tags: bool = False) -> dict[str, str]:
+    rows: dict[str, str] = {}
+    for key, value in (tags or {}).items():
+        rows[_check_tag_key(key, version_tags=version_tags)] = check_tag_value(key, value)
+    return rows
+
+
+def _check_tag_key(key: Any, *, version_tags: bool) -> str:
+    check_key(key, "tag")
+    if version_tags and key == RUN_LINK_TAG:
+        raise InvalidArgument(
+            f"tag key {key!r} is reserved for the version's run_link; pass run_link to "
+            "create_model_version() instead"
+        )
+    return str(key)
+
+
+def _optional(value: str | None) -> str | None:
+    # proto3 clients send "" for an unset string field
+    return value or None
+
+
+def _check_page_size(max_results: Any, limit: int) -> int:
+    if (
+        isinstance(max_results, bool)
+        or not isinstance(max_results, int)
+        or not (1 <= max_results <= limit)
+    ):
+        raise InvalidArgument(
+            f"max_results={max_results!r} is out of range; give an integer from 1 to {limit}"
+        )
+    return max_results
+
+
+def _chunks(items: Sequence[Any]) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), _CHUNK):
+        yield items[start : start + _CHUNK]
+
+
+# --------------------------------------------------------------------------- store
+
+
+class SqlRegistryStore:
+    """Registered models, versions, tags and aliases in the tracking database.
+
+    Args:
+        db: the tracking store's :class:`Database`, so that both share one engine.
+
+    Example::
+
+        >>> tracking = SqlTrackingStore("sqlite:///archivist.db")
+        >>> registry = SqlRegistryStore(tracking.db)
+        >>> registry.create_model_version("churn", "models:/m-1234").version
+        '1'
+    """
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.dialect = db.dialect
+
+    # ------------------------------------------------------------ registered models
+    def create_registered_model(
+        self,
+        name: str,
+        tags: Mapping[str, str] | None = None,
+        description: str | None = None,
+    ) -> RegisteredModel:
+        """Create an empty registered model.
+
+        Raises:
+            InvalidArgument: the name, a tag or the description is invalid.
+            ResourceAlreadyExists: a registered model of that name exists.
+        """
+        name = _check_name(name)
+        tag_rows = _check_tags(tags)
+        description = _check_text(description, "description", MAX_DESCRIPTION_LENGTH)
+        with self.db.write() as conn:
+            inserted = conn.execute(
+                _INSERT_MODEL, {"name": name, "ts": now_ms(), "description": description}
+            ).rowcount
+            if not inserted:
+                raise ResourceAlreadyExists(
+                    f"registered model {name!r} already exists; pick another name, or add a "
+                    "version to it with create_model_version()"
+                )
+            if tag_rows:
+                conn.execute(
+                    _UPSERT_MODEL_TAG,
+                    [{"name": name, "key": k, "value": v} for k, v in tag_rows.items()],
+                )
+            return self._models(conn, [self._model_row(conn, name)])[0]
+
+    def get_registered_model(self, name: str) -> RegisteredModel:
+        name = _check_name(name)
+        with self.db.read() as conn:
+            return self._models(conn, [self._model_row(conn, name)])[0]
+
+    def rename_registered_model(self, name: str, new_name: str) -> RegisteredModel:
+        """Rename a model; its versions, tags and aliases follow it."""
+        name = _check_name(name)
+        new_name = _check_name(new_name, "new registered model name")
+        ts = now_ms()
+        try:
+            with self.db.write() as conn:
+                self._model_row(conn, name, lock=True)
+                if new_name != name:
+                    if self._find_model(conn, new_name) is not None:
+                        raise self._rename_taken(name, new_name)
+                    # registered_model_tags, model_versions and aliases follow by ON UPDATE
+                    # CASCADE; model_version_tags has no foreign key.
+                    conn.execute(update(MODELS).where(MODELS.c.name == name).values(name=new_name))
+                    conn.execute(
+                        update(VERSION_TAGS)
+                        .where(VERSION_TAGS.c.name == name)
+                        .values(name=new_name)
+                    )
+                conn.execute(
+                    update(MODELS).where(MODELS.c.name == new_name).values(last_updated_time=ts)
+                )
+                conn.execute(
+                    update(VERSIONS)
+                    .where(VERSIONS.c.name == new_name, VERSIONS.c.current_stage != DELETED_STAGE)
+                    .values(last_updated_time=ts)
+                )
+                return self._models(conn, [self._model_row(conn, new_name)])[0]
+        except IntegrityError:  # a concurrent create took new_name
+            raise self._rename_taken(name, new_name) from None
+
+    @staticmethod
+    def _rename_taken(name: str, new_name: str) -> ResourceAlreadyExists:
+        return ResourceAlreadyExists(
+            f"cannot rename registered model {name!r} to {new_name!r}: a registered model "
+            f"named {new_name!r} already exists; pick another name or delete that model first"
+        )
+
+    def update_registered_model(self, name: str, description: str | None) -> RegisteredModel:
+        name = _check_name(name)
+        description = _check_text(description, "description", MAX_DESCRIPTION_LENGTH)
+        with self.db.write() as conn:
+            self._model_row(conn, name, lock=True)
+            conn.execute(
+                update(MODELS)
+                .where(MODELS.c.name == name)
+                .values(description=description, last_updated_time=now_ms())
+            )
+            return self._models(conn, [self._model_row(conn, name)])[0]
+
+    def delete_registered_model(self, name: str) -> None:
+        """Delete a model with all its versions, tags and aliases."""
+        name = _check_name(name)
+        with self.db.write() as conn:
+            self._model_row(conn, name, lock=True)
+            for table in (VERSION_TAGS, ALIASES, VERSIONS, MODEL_TAGS, MODELS):
+                conn.execute(delete(table).where(table.c.name == name))
+
+    def search_registered_models(
+        self,
+        filter_string: str | None = None,
+        max_results: int = 100,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> tuple[list[RegisteredModel], str | None]:
+        """Find registered models.
+
+        Args:
+            filter_string: clauses joined by AND on ``name`` and ``tags.<key>`` with
+                ``=``, ``!=``, ``LIKE``, ``ILIKE`` (and ``IN``/``NOT IN`` on name), e.g.
+                ``"name LIKE 'churn%' AND tags.team = 'ml'"``. ``tags.k != 'v'`` also
+                matches models without tag ``k``.
+            max_results: page size, 1 to 1000.
+            order_by: e.g. ``["last_updated_timestamp DESC"]``; ``name``,
+                ``creation_timestamp`` and ``last_updated_timestamp`` (or ``timestamp``)
+                are sortable; ties and the default go by name.
+            page_token: the ``next_page_token`` of the previous page.
+
+        Returns:
+            ``(models, next_page_token)``; the token is None on the last page.
+
+        Raises:
+            MalformedFilter: the filter or an order-by clause does not parse.
+            InvalidArgument: max_results or page_token is invalid.
+        """
+        _check_page_size(max_results, MAX_MODELS_PER_PAGE)
+        offset = _decode_token(page_token)
+        where = _compile_filter(filter_string, _MODEL_SEARCH, self.dialect)
+        stmt = (
+            select(MODELS)
+            .where(*where)
+            .order_by(*_compile_order_by(order_by, _MODEL_SEARCH))
+            .limit(max_results + 1)
+            .offset(offset)
+        )
+        with self.db.read() as conn:
+            rows = conn.execute(stmt).all()
+            models = self._models(conn, rows[:max_results])
+        more = len(rows) > max_results
+        return models, _encode_token(offset + max_results) if more else None
+
+    def set_registered_model_tag(self, name: str, key: str, value: str) -> None:
+        name = _check_name(name)
+        key = _check_tag_key(key, version_tags=False)
+        value = check_tag_value(key, value)
+        with self.db.write() as conn:
+            self._model_row(conn, name, lock=True)
+            conn.execute(_UPSERT_MODEL_TAG, {"name": name, "key": key, "value": value})
+
+    def delete_registered_model_tag(self, name: str, key: str) -> None:
+        name = _check_name(name)
+        with self.db.write() as conn:
+            self._model_row(conn, name, lock=True)
+            deleted = conn.execute(
+                delete(MODEL_TAGS).where(MODEL_TAGS.c.name == name, MODEL_TAGS.c.key == key)
+            ).rowcount
+        if not deleted:
+            raise ResourceNotFound(
+                f"registered model {name!r} has no tag {key!r}; nothing was deleted"
+            )
+
+    # ------------------------------------------------------------------- versions
+    def create_model_version(
+        self,
+        name: str,
+        source: str,
+        run_id: str | None = None,
+        tags: Mapping[str, str] | None = None,
+        run_link: str | None = None,
+        description: str | None = None,
+        model_id: str | None = None,
+    ) -> ModelVersion:
+        """Register the next version of ``name``, creating the registered model if needed.
+
+        Version numbers are 1, 2, 3... per model with no gaps or duplicates even when
+        many processes register at once.
+
+        Args:
+            name: registered model name.
+            source: where the model's files are, e.g. ``models:/m-<id>`` or a run's
+                artifact URI.
+            run_id: the run that produced the model.
+            tags: version tags.
+            run_link: a URL to the run.
+            description: free text.
+            model_id: the logged model's id.
+
+        Raises:
+            InvalidArgument: an argument is invalid; nothing is created.
+        """
+        name = _check_name(name)
+        source = _require_text(source, "model version source", MAX_SOURCE_LENGTH)
+        run_id = _optional(run_id)
+        if run_id is not None:
+            check_run_id(run_id)
+        model_id = _check_text(_optional(model_id), "model_id", MAX_MODEL_ID_LENGTH)
+        description = _check_text(description, "description", MAX_DESCRIPTION_LENGTH)
+        tag_rows = _check_tags(tags, version_tags=True)
+        run_link = _optional(run_link)
+        if run_link is not None:
+            tag_rows[RUN_LINK_TAG] = check_tag_value("run_link", run_link)
+        ts = now_ms()
+        with self.db.write() as conn:
+            conn.execute(_TOUCH_MODEL, {"name": name, "ts": ts})
+            version = int(conn.execute(_NEXT_VERSION, {"name": name}).scalar_one())
+            conn.execute(
+                VERSIONS.insert().values(
+                    name=name,
+                    version=version,
+                    creation_time=ts,
+                    last_updated_time=ts,
+                    description=description,
+                    user_id=None,
+                    current_stage=ModelVersionStage.NONE.value,
+                    source=source,
+                    run_id=run_id,
+                    model_id=model_id,
+                    status=ModelVersionStatus.READY.value,
+                    status_message=None,
+                )
+            )
+            if tag_rows:
+                conn.execute(
+                    _UPSERT_VERSION_TAG,
+                    [
+                        {"name": name, "version": version, "key": k, "value": v}
+                        for k, v in tag_rows.items()
+                    ],
+                )
+            return self._versions(conn, [self._version_row(conn, name, version)])[0]
+
+    def get_model_version(self, name: str, version: str | int) -> ModelVersion:
+        name = _check_name(name)
+        number = _check_version(version)
+        with self.db.read() as conn:
+            return self._versions(conn, [self._version_row(conn, name, number)])[0]
+
+    def update_model_version(
+        self, name: str, version: str | int, description: str | None
+    ) -> ModelVersion:
+        name = _check_name(name)
+        number = _check_version(version)
+        description = _check_text(description, "description", MAX_DESCRIPTION_LENGTH)
+        with self.db.write() as conn:
+            self._version_row(conn, name, number)
+            conn.execute(
+                update(VERSIONS)
+                .where(VERSIONS.c.name == name, VERSIONS.c.version == number)
+                .values(description=description, last_updated_time=now_ms())
+            )
+            return self._versions(conn, [self._version_row(conn, name, number)])[0]
+
+    def delete_model_version(self, name: str, version: str | int) -> None:
+        """Delete a version, its tags and the aliases pointing at it.
+
+        Its number is not reused: the next version registered still gets max + 1.
+        """
+        name = _check_name(name)
+        number = _check_version(version)
+        ts = now_ms()
+        with self.db.write() as conn:
+            self._version_row(conn, name, number)
+            conn.execute(
+                update(VERSIONS)
+                .where(VERSIONS.c.name == name, VERSIONS.c.version == number)
+                .values(
+                    current_stage=DELETED_STAGE,
+                    last_updated_time=ts,
+                    description=None,
+                    user_id=None,
+                    source="",
+                    run_id=None,
+                    model_id=None,
+                    status_message=None,
+                )
+            )
+            for table in (VERSION_TAGS, ALIASES):
+                conn.execute(delete(table).where(table.c.name == name, table.c.version == number))
+            conn.execute(update(MODELS).where(MODELS.c.name == name).values(last_updated_time=ts))
+
+    def get_latest_versions(
+        self, name: str, stages: Sequence[str] | None = None
+    ) -> list[ModelVersion]:
+        """The newest version in each of ``stages`` (all stages if None or empty), oldest first."""
+        name = _check_name(name)
+        if isinstance(stages, str):
+            stages = [stages]
+        wanted = [_check_stage(s) for s in stages or ()] or list(STAGES)
+        with self.db.read() as conn:
+            self._model_row(conn, name)
+            latest = self._latest_versions(conn, [name])[name]
+        return [v for v in latest if v.current_stage in wanted]
+
+    def search_model_versions(
+        self,
+        filter_string: str | None = None,
+        max_results: int = 10_000,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> tuple[list[ModelVersion], str | None]:
+        """Find model versions.
+
+        Args:
+            filter_string: clauses joined by AND on ``name``, ``run_id``, ``source_path``,
+                ``model_id`` (``=``, ``!=``, ``LIKE``, ``ILIKE``, ``IN``, ``NOT IN``),
+                ``version_number`` (``=``, ``!=``, ``<``, ``<=``, ``>``, ``>=``, ``IN``,
+                ``NOT IN``) and ``tags.<key>`` (``=``, ``!=``, ``LIKE``, ``ILIKE``), e.g.
+                ``"name = 'churn' AND tags.validated = 'yes'"``.
+            max_results: page size, 1 to 200000.
+            order_by: e.g. ``["version_number DESC"]``; ``name``, ``version_number``,
+                ``creation_timestamp`` and ``last_updated_timestamp`` (or ``timestamp``)
+                are sortable; ties and the default go by name, then newest version first.
+            page_token: the ``next_page_token`` of the previous page.
+
+        Returns:
+            ``(versions, next_page_token)``; the token is None on the last page.
+
+        Raises:
+            MalformedFilter: the filter or an order-by clause does not parse.
+            InvalidArgument: max_results or page_token is invalid.
+        """
+        _check_page_size(max_results, MAX_VERSIONS_PER_PAGE)
+        offset = _decode_token(page_token)
+        where = _compile_filter(filter_string, _VERSION_SEARCH, self.dialect)
+        stmt = (
+            select(VERSIONS)
+            .where(VERSIONS.c.current_stage != DELETED_STAGE, *where)
+            .order_by(*_compile_order_by(order_by, _VERSION_SEARCH))
+            .limit(max_results + 1)
+            .offset(offset)
+        )
+        with self.db.read() as conn:
+            rows = conn.execute(stmt).all()
+            versions = self._versions(conn, rows[:max_results])
+        more = len(rows) > max_results
+        return versions, _encode_token(offset + max_results) if more else None
+
+    def set_model_version_tag(self, name: str, version: str | int, key: str, value: str) -> None:
+        name = _check_name(name)
+        number = _check_version(version)
+        key = _check_tag_key(key, version_tags=True)
+        value = check_tag_value(key, value)
+        with self.db.write() as conn:
+            self._version_row(conn, name, number)
+            conn.execute(
+                _UPSERT_VERSION_TAG, {"name": name, "version": number, "key": key, "value": value}
+            )
+
+    def delete_model_version_tag(self, name: str, version: str | int, key: str) -> None:
+        name = _check_name(name)
+        number = _check_version(version)
+        key = _check_tag_key(key, version_tags=True)
+        with self.db.write() as conn:
+            self._version_row(conn, name, number)
+            deleted = conn.execute(
+                delete(VERSION_TAGS).where(
+                    VERSION_TAGS.c.name == name,
+                    VERSION_TAGS.c.version == number,
+                    VERSION_TAGS.c.key == key,
+                )
+            ).rowcount
+        if not deleted:
+            raise ResourceNotFound(
+                f"version {number} of registered model {name!r} has no tag {key!r}; nothing "
+                "was deleted"
+            )
+
+    def transition_model_version_stage(
+        self,
+        name: str,
+        version: str | int,
+        stage: str,
+        archive_existing_versions: bool = False,
+    ) -> ModelVersion:
+        """Move a version to a stage (deprecated in MLflow in favour of aliases).
+
+        With ``archive_existing_versions``, the other versions in ``stage`` (which must then
+        be Staging or Production) move to Archived.
+        """
+        name = _check_name(name)
+        number = _check_version(version)
+        stage = _check_stage(stage)
+        movable = (ModelVersionStage.STAGING.value, ModelVersionStage.PRODUCTION.value)
+        if archive_existing_versions and stage not in movable:
+            raise InvalidArgument(
+                f"archive_existing_versions=True needs stage Staging or Production, not "
+                f"{stage!r}; pass archive_existing_versions=False"
+            )
+        ts = now_ms()
+        with self.db.write() as conn:
+            self._model_row(conn, name, lock=True)
+            self._version_row(conn, name, number)
+            if archive_existing_versions:
+                conn.execute(
+                    update(VERSIONS)
+                    .where(
+                        VERSIONS.c.name == name,
+                        VERSIONS.c.version != number,
+                        VERSIONS.c.current_stage == stage,
+                    )
+                    .values(current_stage=ModelVersionStage.ARCHIVED.value, last_updated_time=ts)
+                )
+            conn.execute(
+                update(VERSIONS)
+                .where(VERSIONS.c.name == name, VERSIONS.c.version == number)
+                .values(current_stage=stage, last_updated_time=ts)
+            )
+            conn.execute(update(MODELS).where(MODELS.c.name == name).values(last_updated_time=ts))
+            return self._versions(conn, [self._version_row(conn, name, number)])[0]
+
+    # -------------------------------------------------------------------- aliases
+    def set_registered_model_alias(self, name: str, alias: str, version: str | int) -> None:
+        """Point ``alias`` at an existing version (moving it if it pointed elsewhere)."""
+        name = _check_name(name)
+        alias = _check_alias(alias)
+        number = _check_version(version)
+        with self.db.write() as conn:
+            self._model_row(conn, name, lock=True)
+            if self._find_version(conn, name, number) is None:
+                raise ResourceNotFound(
+                    f"cannot point alias {alias!r} of registered model {name!r} at version "
+                    f"{number}: that version does not exist; register it first or pick an "
+                    "existing version"
+                )
+            conn.execute(_UPSERT_ALIAS, {"name": name, "alias": alias, "version": number})
+
+    def delete_registered_model_alias(self, name: str, alias: str) -> None:
+        name = _check_name(name)
+        alias = _require_text(alias, "alias", MAX_ALIAS_LENGTH)
+        with self.db.write() as conn:
+            self._model_row(conn, name, lock=True)
+            deleted = conn.execute(
+                delete(ALIASES).where(ALIASES.c.name == name, ALIASES.c.alias == alias)
+            ).rowcount
+        if not deleted:
+            raise ResourceNotFound(
+                f"registered model {name!r} has no alias {alias!r}; nothing was deleted"
+            )
+
+    def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
+        name = _check_name(name)
+        alias = _require_text(alias, "alias", MAX_ALIAS_LENGTH)
+        with self.db.read() as conn:
+            self._model_row(conn, name)
+            number = conn.execute(
+                select(ALIASES.c.version).where(ALIASES.c.name == name, ALIASES.c.alias == alias)
+            ).scalar()
+            if number is None:
+                raise ResourceNotFound(
+                    f"registered model {name!r} has no alias {alias!r}; set it with "
+                    "set_registered_model_alias()"
+                )
+            return self._versions(conn, [self._version_row(conn, name, int(number))])[0]
+
+    # -------------------------------------------------------------------- reading
+    def _find_model(self, conn: Connection, name: str, *, lock: bool = False) -> Row[Any] | None:
+        stmt = select(MODELS).where(MODELS.c.name == name)
+        if lock and self.dialect == "postgresql":
+            stmt = stmt.with_for_update()
+        return conn.execute(stmt).first()
+
+    def _model_row(self, conn: Connection, name: str, *, lock: bool = False) -> Row[Any]:
+        row = self._find_model(conn, name, lock=lock)
+        if row is None:
+            raise ResourceNotFound(
+                f"registered model {name!r} does not exist; create it with "
+                "create_registered_model(), or list models with search_registered_models()"
+            )
+        return row
+
+    @staticmethod
+    def _find_version(conn: Connection, name: str, number: int) -> Row[Any] | None:
+        return conn.execute(
+            select(VERSIONS).where(
+                VERSIONS.c.name == name,
+                VERSIONS.c.version == number,
+                VERSIONS.c.current_stage != DELETED_STAGE,
+            )
+        ).first()
+
+    def _version_row(self, conn: Connection, name: str, number: int) -> Row[Any]:
+        row = self._find_version(conn, name, number)
+        if row is None:
+            self._model_row(conn, name)  # a missing model gets its own message
+            raise ResourceNotFound(
+                f"version {number} of registered model {name!r} does not exist; list its "
+                "versions with search_model_versions(\"name = '{name}'\")"
+            )
+        return row
+
+    def _versions(self, conn: Connection, rows: Sequence[Row[Any]]) -> list[ModelVersion]:
+        """Entities for version rows, with their tags and aliases in two batched queries."""
+        tags: dict[tuple[str, int], dict[str, str]] = defaultdict(dict)
+        aliases: dict[tuple[str, int], list[str]] = defaultdict(list)
+        keys = list(dict.fromkeys((r.name, r.version) for r in rows))
+        for chunk in _chunks(keys):
+            for t in conn.execute(
+                select(VERSION_TAGS).where(
+                    tuple_(VERSION_TAGS.c.name, VERSION_TAGS.c.version).in_(chunk)
+                )
+            ):
+                tags[t.name, t.version][t.key] = t.value
+            for a in conn.execute(
+                select(ALIASES)
+                .where(tuple_(ALIASES.c.name, ALIASES.c.version).in_(chunk))
+                .order_by(ALIASES.c.alias)
+            ):
+                aliases[a.name, a.version].append(a.alias)
+        return [
+            _version_entity(
+                r, tags.get((r.name, r.version), {}), aliases.get((r.name, r.version), [])
+            )
+            for r in rows
+        ]
+
+    def _latest_versions(
+        self, conn: Connection, names: Sequence[str]
+    ) -> dict[str, list[ModelVersion]]:
+        """Per model, the newest version in each stage, oldest first."""
+        latest: dict[str, list[ModelVersion]] = {n: [] for n in names}
+        for chunk in _chunks(names):
+            newest = (
+                select(VERSIONS.c.name, func.max(VERSIONS.c.version).label("version"))
+                .where(VERSIONS.c.name.in_(chunk), VERSIONS.c.current_stage != DELETED_STAGE)
+                .group_by(VERSIONS.c.name, VERSIONS.c.current_stage)
+                .subquery()
+            )
+            rows = conn.execute(
+                select(VERSIONS)
+                .join(
+                    newest,
+                    and_(VERSIONS.c.name == newest.c.name, VERSIONS.c.version == newest.c.version),
+                )
+                .order_by(VERSIONS.c.name, VERSIONS.c.version)
+            ).all()
+            for version in self._versions(conn, rows):
+                latest[version.name].append(version)
+        return latest
+
+    def _models(self, conn: Connection, rows: Sequence[Row[Any]]) -> list[RegisteredModel]:
+        """Entities for model rows, with tags, aliases and latest versions batched."""
+        names = [r.name for r in rows]
+        tags: dict[str, dict[str, str]] = defaultdict(dict)
+        aliases: dict[str, dict[str, str]] = defaultdict(dict)
+        for chunk in _chunks(names):
+            for t in conn.execute(select(MODEL_TAGS).where(MODEL_TAGS.c.name.in_(chunk))):
+                tags[t.name][t.key] = t.value
+            for a in conn.execute(
+                select(ALIASES).where(ALIASES.c.name.in_(chunk)).order_by(ALIASES.c.alias)
+            ):
+                aliases[a.name][a.alias] = str(a.version)
+        latest = self._latest_versions(conn, names)
+        return [
+            RegisteredModel(
+                name=r.name,
+                creation_timestamp=r.creation_time,
+                last_updated_timestamp=r.last_updated_time,
+                description=r.description,
+                latest_versions=latest[r.name],
+                tags=tags.get(r.name, {}),
+                aliases=aliases.get(r.name, {}),
+            )
+            for r in rows
+        ]
+
+
+def _version_entity(r: Row[Any], tags: Mapping[str, str], aliases: list[str]) -> ModelVersion:
+    visible = dict(tags)
+    run_link = visible.pop(RUN_LINK_TAG, None)
+    return ModelVersion(
+        name=r.name,
+        version=str(r.version),
+        creation_timestamp=r.creation_time,
+        last_updated_timestamp=r.last_updated_time,
+        description=r.description,
+        user_id=r.user_id,
+        current_stage=r.current_stage,
+        source=r.source,
+        run_id=r.run_id,
+        status=r.status,
+        status_message=r.status_message,
+        tags=visible,
+        run_link=run_link,
+        aliases=list(aliases),
+        model_id=r.model_id,
+    )
+
+
+# --------------------------------------------------------------------------- search
+#
+# The registry's filter language is the AND-only subset of MLflow's:
+#     filter     := comparison ("AND" comparison)*
+#     comparison := field operator value | ("tags." | "tag.") key operator 'string'
+#     key        := word | `backticked` | "double-quoted"
+# Strings are single- or double-quoted ('it''s' for a quote). LIKE uses % and _ and is
+# case-sensitive on both backends (GLOB on SQLite); ILIKE ignores case; a backslash makes
+# the next pattern character literal. Unlike run search, `tags.k != 'v'` also matches
+# models without tag k: MLflow's client sends `tag.`mlflow.prompt.is_prompt` != 'true'`
+# with every registered-model search and expects ordinary models back.
+
+_Kind = Literal["string", "number"]
+
+
+@dataclass(frozen=True, slots=True)
+class _SearchTarget:
+    noun: str
+    table: Table
+    tag_table: Table
+    owner: tuple[str, ...]  # columns joining the tag table to the table
+    fields: Mapping[str, tuple[str, _Kind]]  # filter field -> (column, kind)
+    order_fields: Mapping[str, str]  # order-by field -> column
+    tiebreakers: tuple[tuple[str, bool], ...]  # (column, ascending)
+
+
+_MODEL_SEARCH = _SearchTarget(
+    noun="registered model",
+    table=MODELS,
+    tag_table=MODEL_TAGS,
+    owner=("name",),
+    fields={"name": ("name", "string")},
+    order_fields={
+        "name": "name",
+        "creation_timestamp": "creation_time",
+        "last_updated_timestamp": "last_updated_time",
+        "timestamp": "last_updated_time",
+    },
+    tiebreakers=(("name", True),),
+)
+_VERSION_SEARCH = _SearchTarget(
+    noun="model version",
+    table=VERSIONS,
+    tag_table=VERSION_TAGS,
+    owner=("name", "version"),
+    fields={
+        "name": ("name", "string"),
+        "version_number": ("version", "number"),
+        "run_id": ("run_id", "string"),
+        "source_path": ("source", "string"),
+        "model_id": ("model_id", "string"),
+    },
+    order_fields={
+        "name": "name",
+        "version_number": "version",
+        "creation_timestamp": "creation_time",
+        "last_updated_timestamp": "last_updated_time",
+        "timestamp": "last_updated_time",
+    },
+    tiebreakers=(("name", True), ("version", False)),
+)
+
+_OPERATORS: dict[str, tuple[str, ...]] = {
+    "string": ("=", "!=", "LIKE", "ILIKE", "IN", "NOT IN"),
+    "number": ("=", "!=", "<", "<=", ">", ">=", "IN", "NOT IN"),
+    "tag": ("=", "!=", "LIKE", "ILIKE"),
+}
+_KEYWORDS = frozenset({"AND", "OR", "NOT", "IN", "LIKE", "ILIKE", "ASC", "DESC"})
+_TOKEN_RE = re.compile(
+    r"""
+      (?P<space>\s+)
+    | (?P<number>[+-]?[0-9]+(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?)
+    | (?P<word>[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*)
+    | (?P<string>'(?:[^']|'')*'|"(?:[^"]|"")*")
+    | (?P<backtick>`(?:[^`]|``)*`)
+    | (?P<op><=|>=|!=|=|<|>)
+    | (?P<punct>[(),.])
+    """,
+    re.VERBOSE | re.ASCII,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Token:
+    kind: str  # a _TOKEN_RE group name, a punctuation character, or "end"
+    text: str
+    start: int
+
+    def is_word(self, word: str) -> bool:
+        return self.kind == "word" and self.text.upper() == word
+
+    def describe(self) -> str:
+        return "end of input" if self.kind == "end" else repr(self.text)
+
+
+class _Cursor:
+    def __init__(self, label: str, source: str) -> None:
+        self.label = label
+        self.source = source
+        self.tokens = list(self._tokenize())
+        self.index = 0
+
+    def error(self, position: int, problem: str, expected: str) -> MalformedFilter:
+        return MalformedFilter(
+            f'{self.label} "{self.source}": {problem} at position {position}; expected {expected}'
+        )
+
+    def unexpected(self, token: _Token, expected: str) -> MalformedFilter:
+        return self.error(token.start, f"unexpected {token.describe()}", expected)
+
+    def _tokenize(self) -> Iterator[_Token]:
+        pos = 0
+        while pos < len(self.source):
+            match = _TOKEN_RE.match(self.source, pos)
+            if match is None:
+                char = self.source[pos]
+                if char in "'\"`":
+                    raise self.error(pos, f"unterminated {char}", f"a closing {char}")
+                raise self.error(
+                    pos, f"unexpected character {char!r}", "a field, operator or quoted string"
+                )
+            kind = match.lastgroup or ""
+            if kind != "space":
+                yield _Token(match.group() if kind == "punct" else kind, match.group(), pos)
+            pos = match.end()
+        yield _Token("end", "", len(self.source))
+
+    def peek(self) -> _Token:
+        return self.tokens[self.index]
+
+    def take(self) -> _Token:
+        token = self.tokens[self.index]
+        if token.kind != "end":
+            self.index += 1
+        return token
+
+
+def _unquote(token: _Token) -> str:
+    quote = token.text[0]
+    return token.text[1:-1].replace(quote * 2, quote)
+
+
+def _compile_filter(
+    filter_string: str | None, target: _SearchTarget, dialect: str
+) -> list[ColumnElement[bool]]:
+    if filter_string is None:
+        return []
+    if not isinstance(filter_string, str):
+        raise MalformedFilter(
+            f"filter {filter_string!r} is not a string; expected e.g. \"name = 'x'\""
+        )
+    cursor = _Cursor("filter", filter_string)
+    if cursor.peek().kind == "end":
+        return []
+    conditions = [_comparison(cursor, target, dialect)]
+    while cursor.peek().is_word("AND"):
+        cursor.take()
+        conditions.append(_comparison(cursor, target, dialect))
+    token = cursor.peek()
+    if token.kind != "end":
+        hint = " (OR is not supported in registry searches)" if token.is_word("OR") else ""
+        raise cursor.unexpected(token, f"AND or the end of the filter{hint}")
+    return conditions
+
+
+def _comparison(cursor: _Cursor, target: _SearchTarget, dialect: str) -> ColumnElement[bool]:
+    token = cursor.take()
+    fields = ", ".join(target.fields)
+    if token.kind != "word" or token.text.upper() in _KEYWORDS:
+        raise cursor.unexpected(token, f"a field ({fields}) or tags.<key>")
+    prefix, dot, key = token.text.partition(".")
+    after = cursor.peek()
+    if not dot and not (after.kind == "." and after.start == token.start + len(token.text)):
+        field = target.fields.get(token.text.lower())
+        if field is None:
+            raise cursor.error(
+                token.start,
+                f"unknown {target.noun} field {token.text!r}",
+                f"one of {fields}, or tags.<key>",
+            )
+        column = target.table.c[field[0]]
+        op = _operator(cursor, field[1], f"{token.text!r}")
+        return _compare_column(column, op, _values(cursor, op, field[1]), dialect)
+    if prefix.lower() not in ("tag", "tags"):
+        raise cursor.error(
+            token.start, f"unknown prefix {prefix!r}", f"tags.<key>, or one of {fields}"
+        )
+    if not dot:
+        cursor.take()
+        quoted = cursor.take()
+        if quoted.kind not in ("backtick", "string") or quoted.text[0] == "'":
+            raise cursor.unexpected(quoted, f"a backticked or double-quoted key after '{prefix}.'")
+        key = _unquote(quoted)
+    if not key:
+        raise cursor.error(token.start, "empty tag key", f"a key after '{prefix}.'")
+    op = _operator(cursor, "tag", f"tag {key!r}")
+    value = _values(cursor, op, "string")
+    tags = target.tag_table
+    owned = [tags.c[c] == target.table.c[c] for c in target.owner]
+    if op == "!=":
+        return ~exists().where(*owned, tags.c.key == key, tags.c.value == value)
+    return exists().where(
+        *owned, tags.c.key == key, _compare_column(tags.c.value, op, value, dialect)
+    )
+
+
+def _operator(cursor: _Cursor, kind: str, subject: str) -> str:
+    token = cursor.take()
+    op = token.text if token.kind == "op" else token.text.upper() if token.kind == "word" else ""
+    if op == "NOT":
+        if not cursor.take().is_word("IN"):
+            raise cursor.unexpected(cursor.tokens[cursor.index - 1], "IN after NOT")
+        op = "NOT IN"
+    allowed = _OPERATORS[kind]
+    if op not in allowed:
+        raise cursor.unexpected(token, f"an operator for {subject}: one of {', '.join(allowed)}")
+    return op
+
+
+def _values(cursor: _Cursor, op: str, kind: _Kind) -> Any:
+    if op not in ("IN", "NOT IN"):
+        return _value(cursor, op, kind)
+    if cursor.take().kind != "(":
+        raise cursor.unexpected(cursor.tokens[cursor.index - 1], f"'(' and a list after {op}")
+    items = [_value(cursor, op, kind)]
+    while True:
+        token = cursor.take()
+        if token.kind == ")":
+            return items
+        if token.kind != ",":
+            raise cursor.unexpected(token, f"',' or ')' in the {op} list")
+        items.append(_value(cursor, op, kind))
+
+
+def _value(cursor: _Cursor, op: str, kind: _Kind) -> str | int:
+    token = cursor.take()
+    if kind == "number":
+        digits = _unquote(token) if token.kind == "string" else token.text
+        if token.kind in ("number", "string") and re.fullmatch(r"[0-9]{1,18}", digits):
+            return int(digits)
+        raise cursor.unexpected(token, f"a version number after {op}")
+    if token.kind != "string":
+        raise cursor.unexpected(token, f"a quoted string after {op}")
+    value = _unquote(token)
+    if op in ("LIKE", "ILIKE") and _like_parts(value) is None:
+        raise cursor.error(
+            token.start, f"{op} pattern ends with a lone backslash", "a character after '\\'"
+        )
+    return value
+
+
+def _like_parts(pattern: str) -> list[tuple[str, bool]] | None:
+    """(character, is_wildcard) pairs; None if the pattern ends in a lone backslash."""
+    parts: list[tuple[str, bool]] = []
+    chars = iter(pattern)
+    for char in chars:
+        if char == "\\":
+            escaped = next(chars, None)
+            if escaped is None:
+                return None
+            parts.append((escaped, False))
+        else:
+            parts.append((char, char in "%_"))
+    return parts
+
+
+_COMPARATORS: dict[str, Callable[[Any, Any], ColumnElement[bool]]] = {
+    "=": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
+
+
+def _compare_column(
+    column: ColumnElement[Any], op: str, value: Any, dialect: str
+) -> ColumnElement[bool]:
+    nullable = bool(getattr(column, "nullable", False))
+    if op == "!=" and nullable:
+        return column.is_distinct_from(value)
+    if op in _COMPARATORS:
+        return _COMPARATORS[op](column, value)
+    if op == "IN":
+        return column.in_(value)
+    if op == "NOT IN":
+        return or_(column.is_(None), column.not_in(value)) if nullable else column.not_in(value)
+    parts = _like_parts(value) or []
+    like = "".join(c if wild or c not in "%_\\" else "\\" + c for c, wild in parts)
+    if op == "ILIKE":
+        return column.ilike(like, escape="\\")
+    if dialect == "sqlite":  # SQLite's LIKE ignores ASCII case; GLOB does not
+        glob = "".join(
+            ("*" if c == "%" else "?") if wild else f"[{c}]" if c in "*?[" else c
+            for c, wild in parts
+        )
+        return column.op("GLOB", return_type=Boolean)(glob)
+    return column.like(like, escape="\\")
+
+
+def _compile_order_by(
+    order_by: Sequence[str] | None, target: _SearchTarget
+) -> list[ColumnElement[Any]]:
+    terms: list[ColumnElement[Any]] = []
+    used: set[str] = set()
+    for clause in _clauses(order_by):
+        cursor = _Cursor("order_by clause", clause)
+        token = cursor.take()
+        column = target.order_fields.get(token.text.lower()) if token.kind == "word" else None
+        if column is None:
+            raise cursor.unexpected(token, f"one of {', '.join(target.order_fields)}")
+        ascending = True
+        if cursor.peek().is_word("ASC") or cursor.peek().is_word("DESC"):
+            ascending = cursor.take().is_word("ASC")
+        if cursor.peek().kind != "end":
+            raise cursor.unexpected(cursor.peek(), "ASC, DESC or the end of the clause")
+        if column in used:
+            raise cursor.error(0, f"{token.text!r} is sorted by twice", "each field at most once")
+        used.add(column)
+        terms.append(target.table.c[column].asc() if ascending else target.table.c[column].desc())
+    for column, ascending in target.tiebreakers:
+        if column not in used:
+            terms.append(
+                target.table.c[column].asc() if ascending else target.table.c[column].desc()
+            )
+    return terms
+
+
+def _clauses(order_by: Iterable[Any] | None) -> Iterator[str]:
+    if isinstance(order_by, str):
+        order_by = [order_by]
+    for clause in order_by or ():
+        if not isinstance(clause, str):
+            raise MalformedFilter(
+                f"order_by clause {clause!r} is not a string; expected e.g. 'name ASC'"
+            )
+        yield clause

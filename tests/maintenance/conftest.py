@@ -1,0 +1,21 @@
+"""These tests reach into blob files directly, so every blob is stored as a file here
+(the small-blob pack has its own tests in tests/stores/blobs)."""
+
+from __future__ import annotations
+
+import pytest
+
+import archivist
+from archivist.client import ArchivistClient
+
+
+@pytest.fixture(autouse=True)
+def _every_blob_a_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ARCHIVIST_PACK_MAX_BYTES", "0")
+
+
+@pytest.fixture
+def client(tracking_uri: str) -> ArchivistClient:
+    """A client on a fresh store (SQLite and PostgreSQL), also used by the fluent API."""
+    archivist.set_tracking_uri(tracking_uri)
+    return ArchivistClient(tracking_uri)

@@ -1,0 +1,162 @@
+"""verify(): missing blobs, digest and size mismatches, unreferenced blobs."""
+
+from __future__ import annotations
+
+import os
+from typing import BinaryIO
+
+from maint_support import blob_file
+
+import archivist
+from archivist.client import ArchivistClient
+from archivist.entities import TreeEntry
+from archivist.maintenance import VerifyReport, verify
+from archivist.maintenance.verify import Reference
+from archivist.stores.blobs.local import LocalBlobStore
+
+
+def local_blobs(client: ArchivistClient) -> LocalBlobStore:
+    blobs = client.artifact_store.blobs
+    assert isinstance(blobs, LocalBlobStore)
+    return blobs
+
+
+def check(client: ArchivistClient) -> VerifyReport:
+    return verify(client.tracking_store, client.artifact_store.blobs)
+
+
+def test_empty_store(client: ArchivistClient) -> None:
+    report = check(client)
+    assert report.ok and report.problems() == []
+    assert (report.entries, report.blobs, report.bytes_read, report.unreferenced) == (0, 0, 0, 0)
+
+
+def test_intact_store_counts_entries_blobs_and_bytes(client: ArchivistClient) -> None:
+    with archivist.start_run() as a:
+        archivist.log_text("same", "x.txt")
+        archivist.log_text("same", "copy/x.txt")
+        archivist.log_text("big" * 1000, "big.txt")  # stored compressed
+    with archivist.start_run():
+        archivist.log_text("same", "x.txt")
+    report = check(client)
+    assert report.ok, report.problems()
+    assert (report.entries, report.blobs, report.bytes_read) == (4, 2, 4 + 3000)
+    assert client.read_artifact(a.info.run_id, "big.txt") == b"big" * 1000
+
+
+def test_each_blob_is_read_once(client: ArchivistClient) -> None:
+    for _ in range(3):
+        with archivist.start_run():
+            archivist.log_text("shared", "a.txt")
+            archivist.log_text("shared", "b.txt")
+    blobs = client.artifact_store.blobs
+    opened: list[str] = []
+    real_open = blobs.open
+
+    def counting_open(digest: str) -> BinaryIO:
+        opened.append(digest)
+        return real_open(digest)
+
+    blobs.open = counting_open  # type: ignore[method-assign]
+    try:
+        report = check(client)
+    finally:
+        del blobs.open
+    assert report.ok and report.entries == 6
+    assert len(opened) == 1
+
+
+def test_missing_blob_names_every_reference(client: ArchivistClient) -> None:
+    with archivist.start_run() as a:
+        archivist.log_text("lost", "one.txt")
+        archivist.log_text("kept", "two.txt")
+    with archivist.start_run() as b:
+        archivist.log_text("lost", "again/one.txt")
+    digest = client.artifact_store.entries(a.info.run_id, "one.txt")[0].digest
+    blob_file(local_blobs(client), digest).unlink()
+
+    report = check(client)
+    assert not report.ok
+    (missing,) = report.missing
+    assert missing.digest == digest
+    assert set(missing.references) == {
+        Reference(a.info.run_id, "one.txt"),
+        Reference(b.info.run_id, "again/one.txt"),
+    }
+    assert report.problem_count == 2
+    assert sorted(report.problems()) == sorted(
+        [
+            f"missing: {a.info.run_id}/one.txt -> blob {digest} is not in the store",
+            f"missing: {b.info.run_id}/again/one.txt -> blob {digest} is not in the store",
+        ]
+    )
+    assert report.digest_mismatches == () and report.size_mismatches == ()
+
+
+def test_corrupted_raw_blob(client: ArchivistClient) -> None:
+    with archivist.start_run() as a:
+        archivist.log_text("original", "f.txt")
+    digest = client.artifact_store.entries(a.info.run_id)[0].digest
+    path = blob_file(local_blobs(client), digest)
+    os.chmod(path, 0o644)
+    path.write_bytes(b"tampered")
+
+    report = check(client)
+    assert [(m.digest, m.references) for m in report.digest_mismatches] == [
+        (digest, (Reference(a.info.run_id, "f.txt"),))
+    ]
+    assert report.problems() == [
+        f"corrupted: {a.info.run_id}/f.txt -> blob {digest} holds bytes that do not hash to its digest"
+    ]
+
+
+def test_corrupted_compressed_blob(client: ArchivistClient) -> None:
+    with archivist.start_run() as a:
+        archivist.log_text("abc" * 2000, "c.txt")
+    digest = client.artifact_store.entries(a.info.run_id)[0].digest
+    path = blob_file(local_blobs(client), digest)
+    assert path.suffix == ".zst"
+    os.chmod(path, 0o644)
+    path.write_bytes(b"not zstd at all" * 10)
+
+    report = check(client)
+    assert len(report.digest_mismatches) == 1
+    assert "cannot be decompressed" in report.digest_mismatches[0].reason
+    assert not report.ok
+
+
+def test_size_mismatch(client: ArchivistClient) -> None:
+    with archivist.start_run() as a:
+        archivist.log_text("12345", "five.txt")
+    run_id = a.info.run_id
+    digest = client.artifact_store.entries(run_id)[0].digest
+    client.tracking_store.put_tree_entries(run_id, [TreeEntry("wrong.txt", digest, 7)])
+
+    report = check(client)
+    assert [(s.reference, s.recorded, s.actual) for s in report.size_mismatches] == [
+        (Reference(run_id, "wrong.txt"), 7, 5)
+    ]
+    assert report.problems() == [
+        f"size mismatch: {run_id}/wrong.txt -> blob {digest} holds 5 bytes, the entry records 7"
+    ]
+
+
+def test_unreferenced_blobs_are_counted_not_problems(client: ArchivistClient) -> None:
+    with archivist.start_run():
+        archivist.log_text("used", "u.txt")
+    client.artifact_store.blobs.put_bytes(b"orphan 1")
+    client.artifact_store.blobs.put_bytes(b"orphan 2")
+    report = check(client)
+    assert report.ok and report.unreferenced == 2
+
+
+def test_report_to_dict(client: ArchivistClient) -> None:
+    with archivist.start_run() as a:
+        archivist.log_text("lost", "one.txt")
+    digest = client.artifact_store.entries(a.info.run_id)[0].digest
+    blob_file(local_blobs(client), digest).unlink()
+    doc = check(client).to_dict()
+    assert doc["ok"] is False and doc["problem_count"] == 1
+    assert doc["missing"] == [
+        {"digest": digest, "references": [{"owner_id": a.info.run_id, "path": "one.txt"}]}
+    ]
