@@ -49,6 +49,19 @@ def pickle_guard(path: str) -> None:
         )
 
 
+def check_environment(model_dir: str) -> None:
+    """Warn once per package whose recorded version differs from the installed one."""
+    from archivist.models.environment import warn_mismatches
+
+    req = Path(model_dir, "requirements.txt")
+    if req.is_file():
+        warn_mismatches(  # mlflow itself is not needed to load a model saved by MLflow
+            line
+            for line in req.read_text().splitlines()
+            if line and not line.startswith(("#", "-", "mlflow"))
+        )
+
+
 def copy_code_paths(code_paths: Iterable[str] | None, model_dir: Path) -> str | None:
     """Copy ``code_paths`` into ``<model>/code``; returns the folder name or None."""
     if not code_paths:

@@ -16,6 +16,7 @@ from archivist.errors import ArtifactCorrupted, InvalidArgument
 from archivist.flavors._common import (
     LOADER_MODULES,
     add_code_to_path,
+    check_environment,
     copy_code_paths,
     log_saved_model,
     pickle_guard,
@@ -118,6 +119,7 @@ def load_from_dir(model_dir: str, model: Model) -> PyFuncModel:
             f"model at {model_dir!r} needs loader module {loader_name!r}, which Archivist does "
             f"not provide; supported: {sorted(set(LOADER_MODULES.values()))}"
         )
+    check_environment(model_dir)
     module = importlib.import_module(module_name)
     impl = module._load_pyfunc(model_dir, model)
     return PyFuncModel(impl, model, model_dir)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from archivist.errors import ArtifactCorrupted, InvalidArgument, missing
 from archivist.flavors._common import (
     add_code_to_path,
+    check_environment,
     copy_code_paths,
     log_saved_model,
     pickle_guard,
@@ -305,20 +306,11 @@ def log_model(
 
 
 def _load_from_dir(model_dir: str, flavor_conf: dict[str, Any]) -> Any:
-    from archivist.models.environment import warn_mismatches
-
     add_code_to_path(model_dir, flavor_conf)
     fmt = flavor_conf.get("serialization_format", SERIALIZATION_FORMAT_CLOUDPICKLE)
     file = os.path.join(model_dir, flavor_conf.get("pickled_model", _FILES.get(fmt, "model.pkl")))
     if not os.path.isfile(file):
         raise ArtifactCorrupted(f"model file {file!r} is missing from the model directory")
-    req = Path(model_dir, "requirements.txt")
-    if req.is_file():
-        warn_mismatches(  # mlflow itself is not needed to load a model saved by MLflow
-            line
-            for line in req.read_text().splitlines()
-            if line and not line.startswith(("#", "mlflow"))
-        )
     if fmt == SERIALIZATION_FORMAT_SKOPS:
         import skops.io as sio
 
@@ -361,6 +353,7 @@ def load_model(model_uri: str | os.PathLike[str], dst_path: str | None = None) -
             f"model {os.fspath(model_uri)!r} has no sklearn flavor (it has "
             f"{sorted(model.flavors)}); load it with archivist.pyfunc.load_model"
         )
+    check_environment(resolved.local_dir)
     return _load_from_dir(resolved.local_dir, model.flavors[FLAVOR_NAME])
 
 

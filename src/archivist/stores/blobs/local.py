@@ -47,6 +47,31 @@ def _compressor() -> Any:
     return c
 
 
+_FICLONE = 0x40049409  # Linux ioctl: share extents copy-on-write (btrfs, xfs, ...)
+
+
+def _reflink(src: str, dst: str) -> bool:
+    """Clone ``src`` to ``dst`` without copying bytes where the filesystem can."""
+    try:
+        import fcntl
+
+        with open(src, "rb") as s, open(dst, "wb") as d:
+            fcntl.ioctl(d.fileno(), _FICLONE, s.fileno())
+        return True
+    except (OSError, ImportError):
+        if os.path.exists(dst):
+            os.unlink(dst)
+        return False
+
+
+def _hardlink(src: str, dst: str) -> bool:
+    try:
+        os.link(src, dst)
+        return True
+    except OSError:
+        return False
+
+
 def _fsync_dir(path: str) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -325,12 +350,7 @@ class LocalBlobStore(BlobStore):
             # kernel copies it; the copy only becomes visible if the digest matched.
             with ThreadPoolExecutor(1) as pool:
                 hashed = pool.submit(hash_file, src, split(digest)[0])
-                if link:
-                    try:
-                        os.link(src, tmp)
-                    except OSError:
-                        shutil.copyfile(src, tmp)
-                else:
+                if not (link and _hardlink(src, tmp)) and not _reflink(src, tmp):
                     shutil.copyfile(src, tmp)
                 actual, _ = hashed.result()
             if actual != digest:
