@@ -69,7 +69,7 @@ class _State:
     tracking_uri: str | None = None
     experiment_id: str | None = None
     last_run_id: str | None = None
-    clients: dict[str, ArchivistClient] = field(default_factory=dict)
+    clients: dict[tuple[str | None, ...], ArchivistClient] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -90,13 +90,17 @@ def get_tracking_uri() -> str:
 
 
 def _client() -> ArchivistClient:
-    from archivist.client import ArchivistClient
-    from archivist.stores import resolve_location
-
-    loc = resolve_location(_state.tracking_uri)
-    key = f"{loc.db_uri}|{loc.artifact_root}"
+    """The default client for the current tracking URI (re-resolved only when it changes)."""
+    key = (
+        _state.tracking_uri,
+        os.environ.get("ARCHIVIST_TRACKING_URI"),
+        os.environ.get("ARCHIVIST_ARTIFACT_ROOT"),
+        os.getcwd(),  # relative locations resolve against it
+    )
     client = _state.clients.get(key)
     if client is None:
+        from archivist.client import ArchivistClient
+
         with _state.lock:
             client = _state.clients.get(key)
             if client is None:

@@ -202,3 +202,17 @@ def test_tree_entries(store: SqlTrackingStore) -> None:
     assert store.referenced_digests() == {d, "blake3:" + "b" * 64}
     assert store.delete_tree_entries(rid, "a") == 2
     assert [e.path for e in store.list_tree_entries(rid)] == ["ab.txt"]
+
+
+def test_single_metric_fast_path(store: SqlTrackingStore) -> None:
+    rid = _run(store)
+    store.log_batch(rid, metrics=[Metric("up", math.inf, 5, 0)])
+    store.log_batch(rid, metrics=[Metric("nan", math.nan, 5, 0)])
+    data = store.get_run(rid).data
+    assert data.metrics["up"] == math.inf and math.isnan(data.metrics["nan"])
+    store.delete_run(rid)
+    with pytest.raises(InvalidState, match="deleted"):
+        store.log_batch(rid, metrics=[Metric("m", 1.0, 6, 0)])
+    with pytest.raises(ResourceNotFound):
+        store.log_batch("f" * 32, metrics=[Metric("m", 1.0, 6, 0)])
+    assert store.get_metric_history(rid, "m") == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import math
+import re
 import time
 import uuid
 from collections import defaultdict
@@ -73,15 +74,35 @@ RUN_NAME_TAG = "mlflow.runName"
 MAX_RESULTS_LIMIT = 50_000
 
 
+class _Sql(str):
+    """A hot-path statement run straight on the driver (no compile step per call).
+
+    Written with ``:name`` parameters (sqlite3's named style); PostgreSQL's psycopg gets
+    the same text with ``%(name)s``.
+    """
+
+    def for_dialect(self, dialect: str) -> str:
+        if dialect == "postgresql":
+            return re.sub(r"(?<![:\w]):(\w+)", r"%(\1)s", self)
+        return str(self)
+
+
 # Hot-path statements, built once. ON CONFLICT ... DO UPDATE has the same syntax on
 # SQLite and PostgreSQL, so one text per statement serves both.
-_RUN_STAGE = text("SELECT lifecycle_stage FROM runs WHERE run_id = :run_id")
+_RUN_STAGE = _Sql("SELECT lifecycle_stage FROM runs WHERE run_id = :run_id")
 _SELECT_RUN = select(RUNS).where(RUNS.c.run_id == bindparam("run_id"))
-_INSERT_METRIC = text(
+_INSERT_METRIC = _Sql(
     "INSERT INTO metrics (run_id, key, value, is_nan, timestamp, step) "
     "VALUES (:run_id, :key, :value, :is_nan, :timestamp, :step)"
 )
-_UPSERT_LATEST = text(
+_INSERT_METRIC_IF_ACTIVE = _Sql(
+    "INSERT INTO metrics (run_id, key, value, is_nan, timestamp, step) "
+    "SELECT CAST(:run_id AS VARCHAR(32)), CAST(:key AS VARCHAR(250)), "
+    "CAST(:value AS DOUBLE PRECISION), CAST(:is_nan AS BOOLEAN), CAST(:timestamp AS BIGINT), "
+    "CAST(:step AS BIGINT) WHERE EXISTS (SELECT 1 FROM runs "
+    "WHERE run_id = CAST(:run_id AS VARCHAR(32)) AND lifecycle_stage = 'active')"
+)
+_UPSERT_LATEST = _Sql(
     "INSERT INTO latest_metrics (run_id, key, value, is_nan, timestamp, step) "
     "VALUES (:run_id, :key, :value, :is_nan, :timestamp, :step) "
     "ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value, "
@@ -89,15 +110,22 @@ _UPSERT_LATEST = text(
     "WHERE excluded.step > latest_metrics.step OR (excluded.step = latest_metrics.step "
     "AND excluded.timestamp >= latest_metrics.timestamp)"
 )
-_INSERT_PARAM = text("INSERT INTO params (run_id, key, value) VALUES (:run_id, :key, :value)")
-_SELECT_PARAMS = text(
-    "SELECT key, value FROM params WHERE run_id = :run_id AND key IN :keys"
-).bindparams(bindparam("keys", expanding=True))
-_UPSERT_TAG = text(
+_EXPERIMENT_STAGE = _Sql(
+    "SELECT name, lifecycle_stage, artifact_location FROM experiments WHERE experiment_id = :id"
+)
+_INSERT_RUN = _Sql(
+    "INSERT INTO runs (run_id, experiment_id, name, user_id, status, start_time, end_time, "
+    "lifecycle_stage, artifact_uri) VALUES (:run_id, :experiment_id, :name, :user_id, :status, "
+    ":start_time, NULL, :lifecycle_stage, :artifact_uri)"
+)
+_INSERT_TAG = _Sql("INSERT INTO tags (run_id, key, value) VALUES (:run_id, :key, :value)")
+_INSERT_PARAM = _Sql("INSERT INTO params (run_id, key, value) VALUES (:run_id, :key, :value)")
+_SELECT_PARAMS = _Sql("SELECT key, value FROM params WHERE run_id = :run_id")
+_UPSERT_TAG = _Sql(
     "INSERT INTO tags (run_id, key, value) VALUES (:run_id, :key, :value) "
     "ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value"
 )
-_UPSERT_ENTRY = text(
+_UPSERT_ENTRY = _Sql(
     "INSERT INTO artifact_entries (owner_id, path, digest, size) "
     "VALUES (:owner_id, :path, :digest, :size) "
     "ON CONFLICT (owner_id, path) DO UPDATE SET digest = excluded.digest, size = excluded.size"
@@ -155,6 +183,7 @@ class SqlTrackingStore:
         self.db = Database(db_uri)
         self.uri = db_uri
         self.dialect = self.db.dialect
+        self._driver_sql: dict[str, str] = {}
         self._ensure_default_experiment()
 
     def _insert(self) -> Any:
@@ -165,6 +194,12 @@ class SqlTrackingStore:
         from sqlalchemy.dialects import sqlite
 
         return sqlite.insert
+
+    def _x(self, conn: Connection, stmt: _Sql, params: Any) -> Any:
+        sql = self._driver_sql.get(stmt)
+        if sql is None:
+            sql = self._driver_sql[stmt] = stmt.for_dialect(self.dialect)
+        return conn.exec_driver_sql(sql, params)
 
     def _ensure_default_experiment(self) -> None:
         with self.db.read() as conn:
@@ -393,12 +428,7 @@ class SqlTrackingStore:
         tags: Sequence[RunTag],
         run_name: str | None,
     ) -> Run:
-        exp = self.get_experiment(experiment_id)
-        if exp.lifecycle_stage != LifecycleStage.ACTIVE.value:
-            raise InvalidState(
-                f"experiment {experiment_id!r} ({exp.name!r}) is deleted; restore it or log to "
-                "another experiment"
-            )
+        exp_int = _experiment_int(experiment_id)
         tag_map = {t.key: t.value for t in tags}
         name = run_name or tag_map.get(RUN_NAME_TAG) or _random_run_name()
         tag_map[RUN_NAME_TAG] = name
@@ -406,23 +436,37 @@ class SqlTrackingStore:
             check_key(k, "tag")
             tag_map[k] = check_tag_value(k, v)
         run_id = uuid.uuid4().hex
-        artifact_uri = f"{exp.artifact_location.rstrip('/')}/{run_id}/artifacts"
         with self.db.write() as conn:
-            conn.execute(
-                RUNS.insert().values(
-                    run_id=run_id,
-                    experiment_id=int(experiment_id),
-                    name=name,
-                    user_id=user_id,
-                    status=RunStatus.RUNNING.value,
-                    start_time=start_time,
-                    end_time=None,
-                    lifecycle_stage=LifecycleStage.ACTIVE.value,
-                    artifact_uri=artifact_uri,
+            exp = self._x(conn, _EXPERIMENT_STAGE, {"id": exp_int}).first()
+            if exp is None:
+                raise ResourceNotFound(
+                    f"experiment id {experiment_id!r} does not exist in {self.uri}; list "
+                    "experiments with 'archivist experiments list'"
                 )
+            if exp.lifecycle_stage != LifecycleStage.ACTIVE.value:
+                raise InvalidState(
+                    f"experiment {experiment_id!r} ({exp.name!r}) is deleted; restore it or "
+                    "log to another experiment"
+                )
+            artifact_uri = f"{exp.artifact_location.rstrip('/')}/{run_id}/artifacts"
+            self._x(
+                conn,
+                _INSERT_RUN,
+                {
+                    "run_id": run_id,
+                    "experiment_id": exp_int,
+                    "name": name,
+                    "user_id": user_id,
+                    "status": RunStatus.RUNNING.value,
+                    "start_time": start_time,
+                    "lifecycle_stage": LifecycleStage.ACTIVE.value,
+                    "artifact_uri": artifact_uri,
+                },
             )
-            conn.execute(
-                TAGS.insert(), [{"run_id": run_id, "key": k, "value": v} for k, v in tag_map.items()]
+            self._x(
+                conn,
+                _INSERT_TAG,
+                [{"run_id": run_id, "key": k, "value": v} for k, v in tag_map.items()],
             )
         info = RunInfo(
             run_id=run_id,
@@ -462,7 +506,7 @@ class SqlTrackingStore:
         return row
 
     def _check_run_active(self, conn: Connection, run_id: str) -> None:
-        stage = conn.execute(_RUN_STAGE, {"run_id": run_id}).scalar()
+        stage = self._x(conn, _RUN_STAGE, {"run_id": run_id}).scalar()
         if stage != LifecycleStage.ACTIVE.value:
             self._active_run_row(conn, run_id)  # raises the right error
 
@@ -512,15 +556,30 @@ class SqlTrackingStore:
         if end_time is not None:
             values["end_time"] = end_time
         with self.db.write() as conn:
-            self._active_run_row(conn, run_id)
+            row = self._active_run_row(conn, run_id)
             if run_name:
                 values["name"] = run_name
-                conn.execute(
-                    _UPSERT_TAG, {"run_id": run_id, "key": RUN_NAME_TAG, "value": run_name}
+                self._x(
+                    conn, _UPSERT_TAG, {"run_id": run_id, "key": RUN_NAME_TAG, "value": run_name}
                 )
             if values:
-                conn.execute(update(RUNS).where(RUNS.c.run_id == run_id).values(**values))
-            return self._info(self._run_row(conn, run_id))
+                columns = ", ".join(f"{c} = :{c}" for c in sorted(values))
+                conn.execute(
+                    text(f"UPDATE runs SET {columns} WHERE run_id = :run_id"),
+                    {**values, "run_id": run_id},
+                )
+        info = self._info(row)
+        return RunInfo(
+            run_id=info.run_id,
+            experiment_id=info.experiment_id,
+            run_name=values.get("name", info.run_name),
+            user_id=info.user_id,
+            status=values.get("status", info.status),
+            start_time=info.start_time,
+            end_time=values.get("end_time", info.end_time),
+            artifact_uri=info.artifact_uri,
+            lifecycle_stage=info.lifecycle_stage,
+        )
 
     def _set_run_stage(self, run_id: str, stage: str) -> None:
         with self.db.write() as conn:
@@ -587,14 +646,20 @@ class SqlTrackingStore:
             cur = latest.get(m.key)
             if cur is None or (row["step"], row["timestamp"]) >= (cur["step"], cur["timestamp"]):
                 latest[m.key] = row
+        if len(metric_rows) == 1 and not param_rows and not tag_rows:
+            # The hot path of log_metric: the run check rides on the insert.
+            with self.db.write() as conn:
+                if self._x(conn, _INSERT_METRIC_IF_ACTIVE, metric_rows[0]).rowcount != 1:
+                    self._check_run_active(conn, run_id)  # raises: unknown or deleted
+                self._x(conn, _UPSERT_LATEST, metric_rows[0])
+            return
         with self.db.write() as conn:
             self._check_run_active(conn, run_id)
             if param_rows:
                 existing = {
-                    r.key: r.value
-                    for r in conn.execute(
-                        _SELECT_PARAMS, {"run_id": run_id, "keys": list(param_rows)}
-                    )
+                    r[0]: r[1]
+                    for r in self._x(conn, _SELECT_PARAMS, {"run_id": run_id})
+                    if r[0] in param_rows
                 }
                 for k, v in param_rows.items():
                     if k in existing and existing[k] != v:
@@ -609,9 +674,10 @@ class SqlTrackingStore:
                     if k not in existing
                 ]
                 if new:
-                    conn.execute(_INSERT_PARAM, new)
+                    self._x(conn, _INSERT_PARAM, new)
             if tag_rows:
-                conn.execute(
+                self._x(
+                    conn,
                     _UPSERT_TAG,
                     [{"run_id": run_id, "key": k, "value": v} for k, v in tag_rows.items()],
                 )
@@ -622,8 +688,8 @@ class SqlTrackingStore:
                         .values(name=tag_rows[RUN_NAME_TAG])
                     )
             if metric_rows:
-                conn.execute(_INSERT_METRIC, metric_rows)
-                conn.execute(_UPSERT_LATEST, list(latest.values()))
+                self._x(conn, _INSERT_METRIC, metric_rows)
+                self._x(conn, _UPSERT_LATEST, list(latest.values()))
 
     def delete_tag(self, run_id: str, key: str) -> None:
         with self.db.write() as conn:
@@ -851,7 +917,7 @@ class SqlTrackingStore:
         with self.db.write() as conn:
             if len(owner_id) == 32:
                 self._check_run_active(conn, owner_id)
-            conn.execute(_UPSERT_ENTRY, list(rows.values()))
+            self._x(conn, _UPSERT_ENTRY, list(rows.values()))
 
     def list_tree_entries(self, owner_id: str, prefix: str = "") -> list[TreeEntry]:
         stmt = select(ENTRIES.c.path, ENTRIES.c.digest, ENTRIES.c.size).where(
