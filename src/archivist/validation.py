@@ -31,8 +31,13 @@ _KEY_RE = re.compile(r"^[/\w.\- :]*$")
 _RUN_ID_RE = re.compile(r"^[0-9a-f]{32}$")
 
 
+_KNOWN_GOOD_KEYS: set[str] = set()
+
+
 def check_key(key: Any, kind: str) -> str:
     """``kind`` is 'param', 'metric' or 'tag'; returns the key."""
+    if key in _KNOWN_GOOD_KEYS:  # keys repeat: validate each once per process
+        return str(key)
     if not isinstance(key, str) or not key:
         raise InvalidArgument(f"{kind} key {key!r} is invalid: a {kind} key must be a non-empty string")
     if len(key) > MAX_KEY_LENGTH:
@@ -46,6 +51,8 @@ def check_key(key: Any, kind: str) -> str:
             "underscores (_), dashes (-), periods (.), spaces ( ), colons (:) and slashes (/), "
             "and may not be a path that leaves its folder"
         )
+    if len(_KNOWN_GOOD_KEYS) < 100_000:
+        _KNOWN_GOOD_KEYS.add(key)
     return key
 
 
@@ -71,6 +78,9 @@ def check_tag_value(key: str, value: Any) -> str:
 
 def check_metric_value(key: str, value: Any) -> float:
     """Numbers (including NaN and ±inf) become floats; anything else is an error."""
+    kind = type(value)
+    if kind is float or kind is int:
+        return float(value)
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         # numpy scalars are numbers.Real; strings and None are not
         if hasattr(value, "item") and not isinstance(value, (str, bytes)):

@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -92,20 +93,20 @@ class TagRow(Base):
     value: Mapped[str] = mapped_column(VALUE)
 
 
-class MetricRow(Base):
-    """Every logged point; NaN is kept as ``is_nan`` because SQLite stores NaN as NULL."""
+class MetricChunkRow(Base):
+    """Metric points of one key logged in one call, packed (see stores/tracking/points.py)."""
 
-    __tablename__ = "metrics"
-    __table_args__ = (Index("ix_metrics_run_key_step", "run_id", "key", "step"),)
+    __tablename__ = "metric_chunks"
+    __table_args__ = (Index("ix_metric_chunks_run_key", "run_id", "key"),)
     id: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
     )
     run_id: Mapped[str] = mapped_column(ForeignKey("runs.run_id", ondelete="CASCADE"))
     key: Mapped[str] = mapped_column(KEY)
-    value: Mapped[float] = mapped_column(Float(53))
-    is_nan: Mapped[bool] = mapped_column(Boolean, default=False)
-    timestamp: Mapped[int] = mapped_column(BigInteger)
-    step: Mapped[int] = mapped_column(BigInteger)
+    n: Mapped[int] = mapped_column(Integer)
+    min_step: Mapped[int] = mapped_column(BigInteger)
+    max_step: Mapped[int] = mapped_column(BigInteger)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
     model_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 

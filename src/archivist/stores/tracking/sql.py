@@ -39,12 +39,13 @@ from archivist.stores.db.schema import (
     LoggedModelParamRow,
     LoggedModelRow,
     LoggedModelTagRow,
-    MetricRow,
+    MetricChunkRow,
     ParamRow,
     RunRow,
     TagRow,
 )
 from archivist.stores.tracking.base import Page
+from archivist.stores.tracking.points import decode, encode
 from archivist.validation import (
     check_experiment_name,
     check_key,
@@ -61,7 +62,7 @@ EXPERIMENT_TAGS: Table = ExperimentTagRow.__table__  # type: ignore[assignment]
 RUNS: Table = RunRow.__table__  # type: ignore[assignment]
 PARAMS: Table = ParamRow.__table__  # type: ignore[assignment]
 TAGS: Table = TagRow.__table__  # type: ignore[assignment]
-METRICS: Table = MetricRow.__table__  # type: ignore[assignment]
+CHUNKS: Table = MetricChunkRow.__table__  # type: ignore[assignment]
 LATEST: Table = LatestMetricRow.__table__  # type: ignore[assignment]
 ENTRIES: Table = ArtifactEntryRow.__table__  # type: ignore[assignment]
 MODELS: Table = LoggedModelRow.__table__  # type: ignore[assignment]
@@ -83,23 +84,23 @@ class _Sql(str):
 
     def for_dialect(self, dialect: str) -> str:
         if dialect == "postgresql":
-            return re.sub(r"(?<![:\w]):(\w+)", r"%(\1)s", self)
-        return str(self)
+            return re.sub(r"(?<![:\w]):(\w+)", r"%(\1)s", self.replace("{BLOB}", "BYTEA"))
+        return self.replace("{BLOB}", "BLOB")
 
 
 # Hot-path statements, built once. ON CONFLICT ... DO UPDATE has the same syntax on
 # SQLite and PostgreSQL, so one text per statement serves both.
 _RUN_STAGE = _Sql("SELECT lifecycle_stage FROM runs WHERE run_id = :run_id")
 _SELECT_RUN = select(RUNS).where(RUNS.c.run_id == bindparam("run_id"))
-_INSERT_METRIC = _Sql(
-    "INSERT INTO metrics (run_id, key, value, is_nan, timestamp, step) "
-    "VALUES (:run_id, :key, :value, :is_nan, :timestamp, :step)"
+_INSERT_CHUNK = _Sql(
+    "INSERT INTO metric_chunks (run_id, key, n, min_step, max_step, data) "
+    "VALUES (:run_id, :key, :n, :min_step, :max_step, :data)"
 )
-_INSERT_METRIC_IF_ACTIVE = _Sql(
-    "INSERT INTO metrics (run_id, key, value, is_nan, timestamp, step) "
-    "SELECT CAST(:run_id AS VARCHAR(32)), CAST(:key AS VARCHAR(250)), "
-    "CAST(:value AS DOUBLE PRECISION), CAST(:is_nan AS BOOLEAN), CAST(:timestamp AS BIGINT), "
-    "CAST(:step AS BIGINT) WHERE EXISTS (SELECT 1 FROM runs "
+_INSERT_CHUNK_IF_ACTIVE = _Sql(
+    "INSERT INTO metric_chunks (run_id, key, n, min_step, max_step, data) "
+    "SELECT CAST(:run_id AS VARCHAR(32)), CAST(:key AS VARCHAR(250)), CAST(:n AS INTEGER), "
+    "CAST(:min_step AS BIGINT), CAST(:max_step AS BIGINT), CAST(:data AS {BLOB}) "
+    "WHERE EXISTS (SELECT 1 FROM runs "
     "WHERE run_id = CAST(:run_id AS VARCHAR(32)) AND lifecycle_stage = 'active')"
 )
 _UPSERT_LATEST = _Sql(
@@ -628,30 +629,50 @@ class SqlTrackingStore:
                 )
             param_rows[p.key] = value
         tag_rows = {check_key(t.key, "tag"): check_tag_value(t.key, t.value) for t in tags}
-        metric_rows = []
-        latest: dict[str, dict[str, Any]] = {}
+        # points per key, in logging order; one packed chunk per key
+        by_key: dict[str, tuple[list[int], list[int], list[float]]] = {}
+        latest: dict[str, tuple[int, int, float]] = {}
         for m in metrics:
-            check_key(m.key, "metric")
-            mvalue = check_metric_value(m.key, m.value)
-            nan = math.isnan(mvalue)
-            row = {
+            key = check_key(m.key, "metric")
+            mvalue = check_metric_value(key, m.value)
+            step, ts = int(m.step or 0), int(m.timestamp)
+            points = by_key.get(key)
+            if points is None:
+                points = by_key[key] = ([], [], [])
+            points[0].append(step)
+            points[1].append(ts)
+            points[2].append(mvalue)
+            cur = latest.get(key)
+            if cur is None or (step, ts) >= (cur[0], cur[1]):
+                latest[key] = (step, ts, mvalue)
+        chunks = [
+            {
                 "run_id": run_id,
-                "key": m.key,
-                "value": 0.0 if nan else mvalue,
-                "is_nan": nan,
-                "timestamp": int(m.timestamp),
-                "step": int(m.step or 0),
+                "key": key,
+                "n": len(steps),
+                "min_step": min(steps),
+                "max_step": max(steps),
+                "data": encode(steps, stamps, values),
             }
-            metric_rows.append(row)
-            cur = latest.get(m.key)
-            if cur is None or (row["step"], row["timestamp"]) >= (cur["step"], cur["timestamp"]):
-                latest[m.key] = row
-        if len(metric_rows) == 1 and not param_rows and not tag_rows:
+            for key, (steps, stamps, values) in by_key.items()
+        ]
+        latest_rows = [
+            {
+                "run_id": run_id,
+                "key": key,
+                "value": 0.0 if value != value else value,
+                "is_nan": value != value,
+                "timestamp": ts,
+                "step": step,
+            }
+            for key, (step, ts, value) in latest.items()
+        ]
+        if len(chunks) == 1 and not param_rows and not tag_rows:
             # The hot path of log_metric: the run check rides on the insert.
             with self.db.write() as conn:
-                if self._x(conn, _INSERT_METRIC_IF_ACTIVE, metric_rows[0]).rowcount != 1:
+                if self._x(conn, _INSERT_CHUNK_IF_ACTIVE, chunks[0]).rowcount != 1:
                     self._check_run_active(conn, run_id)  # raises: unknown or deleted
-                self._x(conn, _UPSERT_LATEST, metric_rows[0])
+                self._x(conn, _UPSERT_LATEST, latest_rows[0])
             return
         with self.db.write() as conn:
             self._check_run_active(conn, run_id)
@@ -687,9 +708,9 @@ class SqlTrackingStore:
                         .where(RUNS.c.run_id == run_id)
                         .values(name=tag_rows[RUN_NAME_TAG])
                     )
-            if metric_rows:
-                self._x(conn, _INSERT_METRIC, metric_rows)
-                self._x(conn, _UPSERT_LATEST, list(latest.values()))
+            if chunks:
+                self._x(conn, _INSERT_CHUNK, chunks)
+                self._x(conn, _UPSERT_LATEST, latest_rows)
 
     def delete_tag(self, run_id: str, key: str) -> None:
         with self.db.write() as conn:
@@ -699,16 +720,20 @@ class SqlTrackingStore:
             raise ResourceNotFound(f"run {run_id!r} has no tag {key!r}; nothing was deleted")
 
     def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
+        """Every point of ``key``, ordered by step then timestamp (then logging order)."""
         with self.db.read() as conn:
             self._run_row(conn, run_id)
             rows = conn.execute(
-                select(METRICS.c.value, METRICS.c.is_nan, METRICS.c.timestamp, METRICS.c.step)
-                .where(METRICS.c.run_id == run_id, METRICS.c.key == key)
-                .order_by(METRICS.c.step, METRICS.c.timestamp, METRICS.c.id)
+                select(CHUNKS.c.n, CHUNKS.c.data)
+                .where(CHUNKS.c.run_id == run_id, CHUNKS.c.key == key)
+                .order_by(CHUNKS.c.id)
             ).all()
-        return [
-            Metric(key, math.nan if r.is_nan else r.value, r.timestamp, r.step) for r in rows
-        ]
+        points: list[tuple[int, int, float]] = []
+        for n, data in rows:
+            steps, stamps, values = decode(bytes(data), n)
+            points.extend(zip(steps, stamps, values, strict=True))
+        points.sort(key=lambda p: (p[0], p[1]))  # stable: equal keys keep logging order
+        return [Metric(key, value, ts, step) for step, ts, value in points]
 
     def search_runs(
         self,
