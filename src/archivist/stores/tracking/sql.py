@@ -526,16 +526,25 @@ class SqlTrackingStore:
         metrics: dict[str, dict[str, float]] = defaultdict(dict)
         for chunk_start in range(0, len(run_ids), 500):
             chunk = run_ids[chunk_start : chunk_start + 500]
-            for p in conn.execute(select(PARAMS).where(PARAMS.c.run_id.in_(chunk))):
-                params[p.run_id][p.key] = p.value
-            for t in conn.execute(select(TAGS).where(TAGS.c.run_id.in_(chunk))):
-                tags[t.run_id][t.key] = t.value
-            for m in conn.execute(select(LATEST).where(LATEST.c.run_id.in_(chunk))):
-                metrics[m.run_id][m.key] = math.nan if m.is_nan else m.value
+            for rid, k, v in self._rows_for_runs(conn, "SELECT run_id, key, value FROM params", chunk):
+                params[rid][k] = v
+            for rid, k, v in self._rows_for_runs(conn, "SELECT run_id, key, value FROM tags", chunk):
+                tags[rid][k] = v
+            for rid, k, v, nan in self._rows_for_runs(
+                conn, "SELECT run_id, key, value, is_nan FROM latest_metrics", chunk
+            ):
+                metrics[rid][k] = math.nan if nan else v
         return {
             rid: RunData(metrics=metrics.get(rid, {}), params=params.get(rid, {}), tags=tags.get(rid, {}))
             for rid in run_ids
         }
+
+    def _rows_for_runs(self, conn: Connection, select_sql: str, run_ids: list[str]) -> Any:
+        """Rows of ``select_sql`` for these runs, fetched in one round trip, as tuples."""
+        if self.dialect == "postgresql":
+            return conn.exec_driver_sql(f"{select_sql} WHERE run_id = ANY(%s)", (run_ids,)).all()
+        marks = ",".join("?" * len(run_ids))
+        return conn.exec_driver_sql(f"{select_sql} WHERE run_id IN ({marks})", tuple(run_ids)).all()
 
     def get_run(self, run_id: str) -> Run:
         with self.db.read() as conn:
