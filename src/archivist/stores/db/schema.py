@@ -203,6 +203,7 @@ class ModelVersionRow(Base):
     current_stage: Mapped[str] = mapped_column(String(20), default="None")
     source: Mapped[str] = mapped_column(String(1000))
     run_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    run_link: Mapped[str | None] = mapped_column(String(500), nullable=True)
     model_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     status: Mapped[str] = mapped_column(String(20), default="READY")
     status_message: Mapped[str | None] = mapped_column(String(500), nullable=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+
 revision = "0001_initial"
 down_revision = None
 branch_labels = None
@@ -107,6 +108,7 @@ def upgrade() -> None:
         sa.Column("current_stage", sa.String(length=20), nullable=False),
         sa.Column("source", sa.String(length=1000), nullable=False),
         sa.Column("run_id", sa.String(length=32), nullable=True),
+        sa.Column("run_link", sa.String(length=500), nullable=True),
         sa.Column("model_id", sa.String(length=64), nullable=True),
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("status_message", sa.String(length=500), nullable=True),
