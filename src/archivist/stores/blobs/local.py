@@ -320,17 +320,25 @@ class LocalBlobStore(BlobStore):
         """Store many files: small ones go into the pack in one transaction."""
         results: list[tuple[str, int] | None] = [None] * len(paths)
         rows: dict[str, tuple[str, bytes, int, int]] = {}
+        large: list[int] = []
         for i, p in enumerate(paths):
             with open(p, "rb") as f:
                 data = f.read(self._pack_max + 1)
             if not self._packs(len(data)):
-                results[i] = self.put_file(p)
+                large.append(i)
                 continue
             row = self._pack_row(data)
             rows[row[0]] = row
             results[i] = (row[0], row[3])
         if rows:  # new blobs are added, packed ones only touched
             self._pack.put_many(rows.values())
+        if len(large) == 1:
+            results[large[0]] = self.put_file(paths[large[0]])
+        elif large:
+            # hashing, compression and kernel copies release the GIL: use every core
+            with ThreadPoolExecutor(min(8, os.cpu_count() or 2)) as pool:
+                for i, stored in zip(large, pool.map(self.put_file, [paths[i] for i in large]), strict=True):
+                    results[i] = stored
         return [r for r in results if r is not None]
 
     def copy_to(self, digest: str, dest: str, *, link: bool = False) -> None:
