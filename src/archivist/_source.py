@@ -59,7 +59,22 @@ def git_commit(path: Path) -> tuple[str, str] | None:
 
 
 def source_tags() -> dict[str, str]:
-    """MLflow's source tags: mlflow.source.name/type, mlflow.user, git commit when in a repo."""
+    """MLflow's source tags: mlflow.source.name/type, mlflow.user, git commit when in a repo.
+
+    Computed once per process and working directory (the script and its commit do not
+    change under a running process), so starting many runs costs no repeated file reads.
+    """
+    key = (tuple(sys.argv[:1]), os.getcwd())
+    cached = _CACHE.get(key)
+    if cached is None:
+        cached = _CACHE[key] = _source_tags()
+    return dict(cached)
+
+
+_CACHE: dict[tuple[tuple[str, ...], str], dict[str, str]] = {}
+
+
+def _source_tags() -> dict[str, str]:
     argv0 = sys.argv[0] if sys.argv and sys.argv[0] else ""
     tags = {"mlflow.user": current_user(), "mlflow.source.type": "LOCAL"}
     if argv0 and argv0 not in ("-c", "-m"):
