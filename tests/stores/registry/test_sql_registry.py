@@ -635,6 +635,28 @@ def test_model_version_tags(registry: SqlRegistryStore) -> None:
     unchanged(registry, before)
 
 
+def test_run_link_is_kept_in_its_column(registry: SqlRegistryStore) -> None:
+    versions = metadata.tables["model_versions"]
+    mv = registry.create_model_version("m", "s", tags={"k": "v"}, run_link="http://runs/1")
+    assert (mv.run_link, mv.tags) == ("http://runs/1", {"k": "v"})
+    with registry.db.read() as conn:
+        assert conn.execute(select(versions.c.run_link)).scalar_one() == "http://runs/1"
+    assert [r[2] for r in dump(registry)["model_version_tags"]] == ["k"]
+    found, _ = registry.search_model_versions("tags.`archivist.run_link` LIKE '%'")
+    assert found == []
+    registry.delete_model_version("m", "1")  # the tombstone keeps no link
+    with registry.db.read() as conn:
+        assert conn.execute(select(versions.c.run_link)).scalar_one() is None
+
+
+def test_run_link_length_is_the_column_length(registry: SqlRegistryStore) -> None:
+    assert registry.create_model_version("m", "s", run_link="x" * 500).run_link == "x" * 500
+    before = dump(registry)
+    with pytest.raises(InvalidArgument, match=r"run_link .* is 501 characters long; the limit is 500"):
+        registry.create_model_version("m", "s", run_link="x" * 501)
+    unchanged(registry, before)
+
+
 # --------------------------------------------------------------------------- stages
 
 
@@ -808,6 +830,42 @@ def test_like_is_case_sensitive_and_literal(registry: SqlRegistryStore) -> None:
     assert sorted(v.source for v in found) == ["A[1]*?", "a[1]*?"]
     found, _ = registry.search_model_versions("source_path LIKE 'a_%'")
     assert sorted(v.source for v in found) == ["a1x", "a[1]*?"]
+
+
+@pytest.mark.parametrize(
+    ("filter_string", "expected"),
+    [
+        # != and NOT IN also match versions where the value is missing (NULL, or no tag)
+        ("model_id != 'm-1'", [("m", "3"), ("m", "2"), ("n", "1")]),
+        ("model_id NOT IN ('m-1', 'm-2')", [("m", "3"), ("m", "2")]),
+        ("tags.nope != 'x'", [("m", "3"), ("m", "2"), ("m", "1"), ("n", "1")]),
+        ("version_number NOT IN (1)", [("m", "3"), ("m", "2")]),
+        ("VERSION_NUMBER <= '2' and Name = 'm'", [("m", "2"), ("m", "1")]),
+        ("version_number > 1 AND version_number < 3", [("m", "2")]),
+        # a negation never brings back a deleted version
+        ("source_path != 'x' AND name = 'n'", [("n", "1")]),
+        ("version_number != 1 AND name = 'n'", []),
+        # quoted field names, as in run search
+        ("`name` = 'n'", [("n", "1")]),
+        ("\"run_id\" = '" + RUN_B + "'", [("m", "2")]),
+    ],
+)
+def test_search_model_versions_negations_and_spellings(
+    some_versions: SqlRegistryStore, filter_string: str, expected: list[tuple[str, str]]
+) -> None:
+    found, _ = some_versions.search_model_versions(filter_string)
+    assert keys(found) == expected
+
+
+def test_search_model_versions_order_by_aliases_and_one_string(
+    some_versions: SqlRegistryStore,
+) -> None:
+    found, _ = some_versions.search_model_versions(order_by="version_number")  # type: ignore[arg-type]
+    assert keys(found) == [("m", "1"), ("n", "1"), ("m", "2"), ("m", "3")]
+    found, _ = some_versions.search_model_versions(order_by=["`name` DESC", "VERSION_NUMBER"])
+    assert keys(found) == [("n", "1"), ("m", "1"), ("m", "2"), ("m", "3")]
+    with pytest.raises(MalformedFilter, match="sorted by twice"):
+        some_versions.search_model_versions(order_by=["timestamp", "last_updated_timestamp"])
 
 
 # --------------------------------------------------------------------------- aliases

@@ -1103,3 +1103,94 @@ def reference_order(order_by: Sequence[tuple[str, bool]]) -> list[str]:
 def test_numeric_order_matches_reference(db: SearchDb, order_by: list[tuple[str, bool]]) -> None:
     clauses = [f"{key} {'ASC' if ascending else 'DESC'}" for key, ascending in order_by]
     assert db.run_ids(None, clauses) == reference_order(order_by)
+
+
+# --------------------------------------------------------------------------- registry kinds
+# The registry's searches use the same parser with their own vocabulary (AND only, no
+# parentheses); tests/stores/registry/test_sql_registry.py checks them on a database.
+
+
+def test_registry_kinds_parse_with_the_shared_grammar() -> None:
+    assert parse_filter("name = 'm' and tags.`k` != 'v'", kind="registered_model") == BoolOp(
+        "AND", (Comparison("attribute", "name", "=", "m"), Comparison("tag", "k", "!=", "v"))
+    )
+    assert parse_filter("VERSION_NUMBER IN ('1', 2)", kind="model_version") == Comparison(
+        "attribute", "version_number", "IN", (1, 2)
+    )
+    assert parse_filter("version_number >= '3'", kind="model_version") == Comparison(
+        "attribute", "version_number", ">=", 3
+    )
+    assert parse_filter("source_path LIKE 's3://%'", kind="model_version") == Comparison(
+        "attribute", "source_path", "LIKE", "s3://%"
+    )
+    assert parse_filter('tag."mlflow.prompt.is_prompt" != "true"', kind="registered_model") == (
+        Comparison("tag", "mlflow.prompt.is_prompt", "!=", "true")
+    )
+    assert parse_order_by("timestamp desc", kind="registered_model") == OrderKey(
+        "attribute", "last_updated_timestamp", False
+    )
+    assert parse_order_by("version_number", kind="model_version") == OrderKey(
+        "attribute", "version_number", True
+    )
+
+
+REGISTRY_FILTER_ERRORS: list[tuple[str, str, str]] = [
+    ("registered_model", "name = 'a' OR name = 'b'", "unexpected 'OR' at position 11; expected AND or the end of the filter (OR is not supported in registered model searches"),
+    ("model_version", "(name = 'a')", "unexpected '(' at position 0; expected a field such as name, version_number or tags.team"),
+    ("registered_model", "run_id = 'a'", "unknown registered model field 'run_id' at position 0; expected name, or a prefixed key such as tags.team"),
+    ("registered_model", "metrics.acc > 1", "unknown prefix 'metrics' at position 0; expected tags. before the '.', or a bare field name"),
+    ("model_version", "version_number = -1", "unexpected '-1' at position 17; expected a version number after = (an integer)"),
+    ("model_version", "version_number = 1.0", "unexpected '1.0' at position 17; expected a version number after = (an integer)"),
+    ("model_version", "version_number IN (1, 'x')", "unexpected \"'x'\" at position 22; expected a version number in the IN list (an integer)"),
+    ("model_version", "tags.k NOT IN ('a')", "unexpected 'NOT' at position 7; expected an operator for tag 'k': one of =, !=, LIKE, ILIKE"),
+    ("model_version", "name < 'a'", "unexpected '<' at position 5; expected an operator for 'name': one of =, !=, LIKE, ILIKE, IN, NOT IN"),
+    ("registered_model", "name = 'a", "unterminated ' at position 7; expected a closing '"),
+]
+
+
+@pytest.mark.parametrize(("kind", "filter_string", "message"), REGISTRY_FILTER_ERRORS)
+def test_registry_filter_errors(kind: Any, filter_string: str, message: str) -> None:
+    with pytest.raises(MalformedFilter) as info:
+        parse_filter(filter_string, kind=kind)
+    assert str(info.value).startswith(f'filter "{filter_string}": ')
+    assert message in str(info.value)
+
+
+def test_registry_order_by_names_differ_from_filter_names() -> None:
+    with pytest.raises(MalformedFilter, match=r"unknown model version field 'run_id' at position 0; expected one of name, version_number, creation_timestamp, last_updated_timestamp$"):
+        parse_order_by("run_id", kind="model_version")
+    with pytest.raises(MalformedFilter, match="unknown prefix 'tags' at position 0; expected one of name, creation_timestamp"):
+        parse_order_by("tags.team", kind="registered_model")
+    with pytest.raises(MalformedFilter, match="unknown registered model field 'version_number'"):
+        parse_order_by("version_number", kind="registered_model")
+
+
+@PARSE_SETTINGS
+@given(text=GARBAGE)
+def test_garbage_registry_filter_parses_or_raises_malformed(text: str) -> None:
+    for kind in ("registered_model", "model_version"):
+        try:
+            node = parse_filter(text, kind=kind)  # type: ignore[arg-type]
+        except MalformedFilter as exc:
+            assert str(exc).startswith(f'filter "{text}": ')
+            assert re.search(r" at position \d+; expected ", str(exc))
+        else:
+            if isinstance(node, BoolOp):  # AND only: one flat AND of comparisons
+                assert node.op == "AND"
+                assert all(isinstance(operand, Comparison) for operand in node.operands)
+
+
+def test_order_by_may_be_one_string() -> None:
+    def rendered(order_by: Any) -> list[str]:
+        terms = compile_run_search(None, order_by, dialect="sqlite").order_by
+        return [str(term.compile(compile_kwargs={"literal_binds": True})) for term in terms]
+
+    assert rendered("run_id DESC") == rendered(["run_id DESC"]) == ["runs.run_id DESC", "runs.start_time DESC"]
+
+
+def test_a_filter_that_is_not_a_string_is_malformed() -> None:
+    # used to escape as AttributeError from the tokenizer
+    with pytest.raises(MalformedFilter, match="filter 5 is not a string"):
+        compile_run_search(5, None, dialect="sqlite")  # type: ignore[arg-type]
+    with pytest.raises(MalformedFilter, match=r"filter \['x'\] is not a string"):
+        parse_filter(["x"], kind="model_version")  # type: ignore[arg-type]

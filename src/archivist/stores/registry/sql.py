@@ -13,24 +13,18 @@ the next number inside its write transaction after locking the model's row (SQLi
 
 from __future__ import annotations
 
-import operator
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Literal
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
 
 from sqlalchemy import (
-    Boolean,
-    ColumnElement,
     Connection,
     Row,
     Table,
     and_,
     delete,
-    exists,
     func,
-    or_,
     select,
     text,
     tuple_,
@@ -44,12 +38,7 @@ from archivist.entities.registry import (
     ModelVersionStatus,
     RegisteredModel,
 )
-from archivist.errors import (
-    InvalidArgument,
-    MalformedFilter,
-    ResourceAlreadyExists,
-    ResourceNotFound,
-)
+from archivist.errors import InvalidArgument, ResourceAlreadyExists, ResourceNotFound
 from archivist.stores.db.engine import Database
 from archivist.stores.db.schema import (
     ModelVersionRow,
@@ -57,6 +46,10 @@ from archivist.stores.db.schema import (
     RegisteredModelAliasRow,
     RegisteredModelRow,
     RegisteredModelTagRow,
+)
+from archivist.stores.registry.search import (
+    compile_model_version_search,
+    compile_registered_model_search,
 )
 from archivist.stores.tracking.sql import _decode_token, _encode_token, now_ms
 from archivist.validation import check_key, check_run_id, check_tag_value
@@ -73,13 +66,15 @@ MAX_NAME_LENGTH = 256
 MAX_DESCRIPTION_LENGTH = 5000
 MAX_SOURCE_LENGTH = 1000
 MAX_MODEL_ID_LENGTH = 64
+MAX_RUN_LINK_LENGTH = 500
 MAX_ALIAS_LENGTH = 256
 MAX_MODELS_PER_PAGE = 1000
 MAX_VERSIONS_PER_PAGE = 200_000
 
 STAGES = tuple(s.value for s in ModelVersionStage)
 DELETED_STAGE = "Deleted_Internal"
-# model_versions has no run_link column; the link is kept as this tag, hidden from `tags`.
+# The run link used to be stored as this hidden version tag. It has its own column now;
+# the key stays refused as a version tag, as it always was, so callers see no change.
 RUN_LINK_TAG = "archivist.run_link"
 
 _ALIAS_RE = re.compile(r"^[\w\-]+$")
@@ -373,11 +368,11 @@ class SqlRegistryStore:
         """
         _check_page_size(max_results, MAX_MODELS_PER_PAGE)
         offset = _decode_token(page_token)
-        where = _compile_filter(filter_string, _MODEL_SEARCH, self.dialect)
+        search = compile_registered_model_search(filter_string, order_by, dialect=self.dialect)
         stmt = (
             select(MODELS)
-            .where(*where)
-            .order_by(*_compile_order_by(order_by, _MODEL_SEARCH))
+            .where(*search.where)
+            .order_by(*search.order_by)
             .limit(max_results + 1)
             .offset(offset)
         )
@@ -444,9 +439,7 @@ class SqlRegistryStore:
         model_id = _check_text(_optional(model_id), "model_id", MAX_MODEL_ID_LENGTH)
         description = _check_text(description, "description", MAX_DESCRIPTION_LENGTH)
         tag_rows = _check_tags(tags, version_tags=True)
-        run_link = _optional(run_link)
-        if run_link is not None:
-            tag_rows[RUN_LINK_TAG] = check_tag_value("run_link", run_link)
+        run_link = _check_text(_optional(run_link), "run_link", MAX_RUN_LINK_LENGTH)
         ts = now_ms()
         with self.db.write() as conn:
             conn.execute(_TOUCH_MODEL, {"name": name, "ts": ts})
@@ -462,6 +455,7 @@ class SqlRegistryStore:
                     current_stage=ModelVersionStage.NONE.value,
                     source=source,
                     run_id=run_id,
+                    run_link=run_link,
                     model_id=model_id,
                     status=ModelVersionStatus.READY.value,
                     status_message=None,
@@ -518,6 +512,7 @@ class SqlRegistryStore:
                     user_id=None,
                     source="",
                     run_id=None,
+                    run_link=None,
                     model_id=None,
                     status_message=None,
                 )
@@ -569,11 +564,11 @@ class SqlRegistryStore:
         """
         _check_page_size(max_results, MAX_VERSIONS_PER_PAGE)
         offset = _decode_token(page_token)
-        where = _compile_filter(filter_string, _VERSION_SEARCH, self.dialect)
+        search = compile_model_version_search(filter_string, order_by, dialect=self.dialect)
         stmt = (
             select(VERSIONS)
-            .where(VERSIONS.c.current_stage != DELETED_STAGE, *where)
-            .order_by(*_compile_order_by(order_by, _VERSION_SEARCH))
+            .where(VERSIONS.c.current_stage != DELETED_STAGE, *search.where)
+            .order_by(*search.order_by)
             .limit(max_results + 1)
             .offset(offset)
         )
@@ -813,8 +808,6 @@ class SqlRegistryStore:
 
 
 def _version_entity(r: Row[Any], tags: Mapping[str, str], aliases: list[str]) -> ModelVersion:
-    visible = dict(tags)
-    run_link = visible.pop(RUN_LINK_TAG, None)
     return ModelVersion(
         name=r.name,
         version=str(r.version),
@@ -827,348 +820,8 @@ def _version_entity(r: Row[Any], tags: Mapping[str, str], aliases: list[str]) ->
         run_id=r.run_id,
         status=r.status,
         status_message=r.status_message,
-        tags=visible,
-        run_link=run_link,
+        tags=dict(tags),
+        run_link=r.run_link,
         aliases=list(aliases),
         model_id=r.model_id,
     )
-
-
-# --------------------------------------------------------------------------- search
-#
-# The registry's filter language is the AND-only subset of MLflow's:
-#     filter     := comparison ("AND" comparison)*
-#     comparison := field operator value | ("tags." | "tag.") key operator 'string'
-#     key        := word | `backticked` | "double-quoted"
-# Strings are single- or double-quoted ('it''s' for a quote). LIKE uses % and _ and is
-# case-sensitive on both backends (GLOB on SQLite); ILIKE ignores case; a backslash makes
-# the next pattern character literal. Unlike run search, `tags.k != 'v'` also matches
-# models without tag k: MLflow's client sends `tag.`mlflow.prompt.is_prompt` != 'true'`
-# with every registered-model search and expects ordinary models back.
-
-_Kind = Literal["string", "number"]
-
-
-@dataclass(frozen=True, slots=True)
-class _SearchTarget:
-    noun: str
-    table: Table
-    tag_table: Table
-    owner: tuple[str, ...]  # columns joining the tag table to the table
-    fields: Mapping[str, tuple[str, _Kind]]  # filter field -> (column, kind)
-    order_fields: Mapping[str, str]  # order-by field -> column
-    tiebreakers: tuple[tuple[str, bool], ...]  # (column, ascending)
-
-
-_MODEL_SEARCH = _SearchTarget(
-    noun="registered model",
-    table=MODELS,
-    tag_table=MODEL_TAGS,
-    owner=("name",),
-    fields={"name": ("name", "string")},
-    order_fields={
-        "name": "name",
-        "creation_timestamp": "creation_time",
-        "last_updated_timestamp": "last_updated_time",
-        "timestamp": "last_updated_time",
-    },
-    tiebreakers=(("name", True),),
-)
-_VERSION_SEARCH = _SearchTarget(
-    noun="model version",
-    table=VERSIONS,
-    tag_table=VERSION_TAGS,
-    owner=("name", "version"),
-    fields={
-        "name": ("name", "string"),
-        "version_number": ("version", "number"),
-        "run_id": ("run_id", "string"),
-        "source_path": ("source", "string"),
-        "model_id": ("model_id", "string"),
-    },
-    order_fields={
-        "name": "name",
-        "version_number": "version",
-        "creation_timestamp": "creation_time",
-        "last_updated_timestamp": "last_updated_time",
-        "timestamp": "last_updated_time",
-    },
-    tiebreakers=(("name", True), ("version", False)),
-)
-
-_OPERATORS: dict[str, tuple[str, ...]] = {
-    "string": ("=", "!=", "LIKE", "ILIKE", "IN", "NOT IN"),
-    "number": ("=", "!=", "<", "<=", ">", ">=", "IN", "NOT IN"),
-    "tag": ("=", "!=", "LIKE", "ILIKE"),
-}
-_KEYWORDS = frozenset({"AND", "OR", "NOT", "IN", "LIKE", "ILIKE", "ASC", "DESC"})
-_TOKEN_RE = re.compile(
-    r"""
-      (?P<space>\s+)
-    | (?P<number>[+-]?[0-9]+(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?)
-    | (?P<word>[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*)
-    | (?P<string>'(?:[^']|'')*'|"(?:[^"]|"")*")
-    | (?P<backtick>`(?:[^`]|``)*`)
-    | (?P<op><=|>=|!=|=|<|>)
-    | (?P<punct>[(),.])
-    """,
-    re.VERBOSE | re.ASCII,
-)
-
-
-@dataclass(frozen=True, slots=True)
-class _Token:
-    kind: str  # a _TOKEN_RE group name, a punctuation character, or "end"
-    text: str
-    start: int
-
-    def is_word(self, word: str) -> bool:
-        return self.kind == "word" and self.text.upper() == word
-
-    def describe(self) -> str:
-        return "end of input" if self.kind == "end" else repr(self.text)
-
-
-class _Cursor:
-    def __init__(self, label: str, source: str) -> None:
-        self.label = label
-        self.source = source
-        self.tokens = list(self._tokenize())
-        self.index = 0
-
-    def error(self, position: int, problem: str, expected: str) -> MalformedFilter:
-        return MalformedFilter(
-            f'{self.label} "{self.source}": {problem} at position {position}; expected {expected}'
-        )
-
-    def unexpected(self, token: _Token, expected: str) -> MalformedFilter:
-        return self.error(token.start, f"unexpected {token.describe()}", expected)
-
-    def _tokenize(self) -> Iterator[_Token]:
-        pos = 0
-        while pos < len(self.source):
-            match = _TOKEN_RE.match(self.source, pos)
-            if match is None:
-                char = self.source[pos]
-                if char in "'\"`":
-                    raise self.error(pos, f"unterminated {char}", f"a closing {char}")
-                raise self.error(
-                    pos, f"unexpected character {char!r}", "a field, operator or quoted string"
-                )
-            kind = match.lastgroup or ""
-            if kind != "space":
-                yield _Token(match.group() if kind == "punct" else kind, match.group(), pos)
-            pos = match.end()
-        yield _Token("end", "", len(self.source))
-
-    def peek(self) -> _Token:
-        return self.tokens[self.index]
-
-    def take(self) -> _Token:
-        token = self.tokens[self.index]
-        if token.kind != "end":
-            self.index += 1
-        return token
-
-
-def _unquote(token: _Token) -> str:
-    quote = token.text[0]
-    return token.text[1:-1].replace(quote * 2, quote)
-
-
-def _compile_filter(
-    filter_string: str | None, target: _SearchTarget, dialect: str
-) -> list[ColumnElement[bool]]:
-    if filter_string is None:
-        return []
-    if not isinstance(filter_string, str):
-        raise MalformedFilter(
-            f"filter {filter_string!r} is not a string; expected e.g. \"name = 'x'\""
-        )
-    cursor = _Cursor("filter", filter_string)
-    if cursor.peek().kind == "end":
-        return []
-    conditions = [_comparison(cursor, target, dialect)]
-    while cursor.peek().is_word("AND"):
-        cursor.take()
-        conditions.append(_comparison(cursor, target, dialect))
-    token = cursor.peek()
-    if token.kind != "end":
-        hint = " (OR is not supported in registry searches)" if token.is_word("OR") else ""
-        raise cursor.unexpected(token, f"AND or the end of the filter{hint}")
-    return conditions
-
-
-def _comparison(cursor: _Cursor, target: _SearchTarget, dialect: str) -> ColumnElement[bool]:
-    token = cursor.take()
-    fields = ", ".join(target.fields)
-    if token.kind != "word" or token.text.upper() in _KEYWORDS:
-        raise cursor.unexpected(token, f"a field ({fields}) or tags.<key>")
-    prefix, dot, key = token.text.partition(".")
-    after = cursor.peek()
-    if not dot and not (after.kind == "." and after.start == token.start + len(token.text)):
-        field = target.fields.get(token.text.lower())
-        if field is None:
-            raise cursor.error(
-                token.start,
-                f"unknown {target.noun} field {token.text!r}",
-                f"one of {fields}, or tags.<key>",
-            )
-        column = target.table.c[field[0]]
-        op = _operator(cursor, field[1], f"{token.text!r}")
-        return _compare_column(column, op, _values(cursor, op, field[1]), dialect)
-    if prefix.lower() not in ("tag", "tags"):
-        raise cursor.error(
-            token.start, f"unknown prefix {prefix!r}", f"tags.<key>, or one of {fields}"
-        )
-    if not dot:
-        cursor.take()
-        quoted = cursor.take()
-        if quoted.kind not in ("backtick", "string") or quoted.text[0] == "'":
-            raise cursor.unexpected(quoted, f"a backticked or double-quoted key after '{prefix}.'")
-        key = _unquote(quoted)
-    if not key:
-        raise cursor.error(token.start, "empty tag key", f"a key after '{prefix}.'")
-    op = _operator(cursor, "tag", f"tag {key!r}")
-    value = _values(cursor, op, "string")
-    tags = target.tag_table
-    owned = [tags.c[c] == target.table.c[c] for c in target.owner]
-    if op == "!=":
-        return ~exists().where(*owned, tags.c.key == key, tags.c.value == value)
-    return exists().where(
-        *owned, tags.c.key == key, _compare_column(tags.c.value, op, value, dialect)
-    )
-
-
-def _operator(cursor: _Cursor, kind: str, subject: str) -> str:
-    token = cursor.take()
-    op = token.text if token.kind == "op" else token.text.upper() if token.kind == "word" else ""
-    if op == "NOT":
-        if not cursor.take().is_word("IN"):
-            raise cursor.unexpected(cursor.tokens[cursor.index - 1], "IN after NOT")
-        op = "NOT IN"
-    allowed = _OPERATORS[kind]
-    if op not in allowed:
-        raise cursor.unexpected(token, f"an operator for {subject}: one of {', '.join(allowed)}")
-    return op
-
-
-def _values(cursor: _Cursor, op: str, kind: _Kind) -> Any:
-    if op not in ("IN", "NOT IN"):
-        return _value(cursor, op, kind)
-    if cursor.take().kind != "(":
-        raise cursor.unexpected(cursor.tokens[cursor.index - 1], f"'(' and a list after {op}")
-    items = [_value(cursor, op, kind)]
-    while True:
-        token = cursor.take()
-        if token.kind == ")":
-            return items
-        if token.kind != ",":
-            raise cursor.unexpected(token, f"',' or ')' in the {op} list")
-        items.append(_value(cursor, op, kind))
-
-
-def _value(cursor: _Cursor, op: str, kind: _Kind) -> str | int:
-    token = cursor.take()
-    if kind == "number":
-        digits = _unquote(token) if token.kind == "string" else token.text
-        if token.kind in ("number", "string") and re.fullmatch(r"[0-9]{1,18}", digits):
-            return int(digits)
-        raise cursor.unexpected(token, f"a version number after {op}")
-    if token.kind != "string":
-        raise cursor.unexpected(token, f"a quoted string after {op}")
-    value = _unquote(token)
-    if op in ("LIKE", "ILIKE") and _like_parts(value) is None:
-        raise cursor.error(
-            token.start, f"{op} pattern ends with a lone backslash", "a character after '\\'"
-        )
-    return value
-
-
-def _like_parts(pattern: str) -> list[tuple[str, bool]] | None:
-    """(character, is_wildcard) pairs; None if the pattern ends in a lone backslash."""
-    parts: list[tuple[str, bool]] = []
-    chars = iter(pattern)
-    for char in chars:
-        if char == "\\":
-            escaped = next(chars, None)
-            if escaped is None:
-                return None
-            parts.append((escaped, False))
-        else:
-            parts.append((char, char in "%_"))
-    return parts
-
-
-_COMPARATORS: dict[str, Callable[[Any, Any], ColumnElement[bool]]] = {
-    "=": operator.eq,
-    "!=": operator.ne,
-    "<": operator.lt,
-    "<=": operator.le,
-    ">": operator.gt,
-    ">=": operator.ge,
-}
-
-
-def _compare_column(
-    column: ColumnElement[Any], op: str, value: Any, dialect: str
-) -> ColumnElement[bool]:
-    nullable = bool(getattr(column, "nullable", False))
-    if op == "!=" and nullable:
-        return column.is_distinct_from(value)
-    if op in _COMPARATORS:
-        return _COMPARATORS[op](column, value)
-    if op == "IN":
-        return column.in_(value)
-    if op == "NOT IN":
-        return or_(column.is_(None), column.not_in(value)) if nullable else column.not_in(value)
-    parts = _like_parts(value) or []
-    like = "".join(c if wild or c not in "%_\\" else "\\" + c for c, wild in parts)
-    if op == "ILIKE":
-        return column.ilike(like, escape="\\")
-    if dialect == "sqlite":  # SQLite's LIKE ignores ASCII case; GLOB does not
-        glob = "".join(
-            ("*" if c == "%" else "?") if wild else f"[{c}]" if c in "*?[" else c
-            for c, wild in parts
-        )
-        return column.op("GLOB", return_type=Boolean)(glob)
-    return column.like(like, escape="\\")
-
-
-def _compile_order_by(
-    order_by: Sequence[str] | None, target: _SearchTarget
-) -> list[ColumnElement[Any]]:
-    terms: list[ColumnElement[Any]] = []
-    used: set[str] = set()
-    for clause in _clauses(order_by):
-        cursor = _Cursor("order_by clause", clause)
-        token = cursor.take()
-        column = target.order_fields.get(token.text.lower()) if token.kind == "word" else None
-        if column is None:
-            raise cursor.unexpected(token, f"one of {', '.join(target.order_fields)}")
-        ascending = True
-        if cursor.peek().is_word("ASC") or cursor.peek().is_word("DESC"):
-            ascending = cursor.take().is_word("ASC")
-        if cursor.peek().kind != "end":
-            raise cursor.unexpected(cursor.peek(), "ASC, DESC or the end of the clause")
-        if column in used:
-            raise cursor.error(0, f"{token.text!r} is sorted by twice", "each field at most once")
-        used.add(column)
-        terms.append(target.table.c[column].asc() if ascending else target.table.c[column].desc())
-    for column, ascending in target.tiebreakers:
-        if column not in used:
-            terms.append(
-                target.table.c[column].asc() if ascending else target.table.c[column].desc()
-            )
-    return terms
-
-
-def _clauses(order_by: Iterable[Any] | None) -> Iterator[str]:
-    if isinstance(order_by, str):
-        order_by = [order_by]
-    for clause in order_by or ():
-        if not isinstance(clause, str):
-            raise MalformedFilter(
-                f"order_by clause {clause!r} is not a string; expected e.g. 'name ASC'"
-            )
-        yield clause
