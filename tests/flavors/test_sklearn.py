@@ -308,3 +308,15 @@ print(json.dumps({{"ours": ours, "theirs": mm.predict(X).tolist()}}))
     assert result["ours"] == model.predict(X).tolist()
     loaded = archivist.pyfunc.load_model(str(theirs))
     assert loaded.predict(X).tolist() == result["theirs"]
+
+
+def test_skops_refuses_types_not_trusted_at_save(tmp_path: Path) -> None:
+    model, X, _ = _fitted()
+    archivist.sklearn.save_model(model, tmp_path / "m", serialization_format="skops")
+    mlmodel = yaml.safe_load((tmp_path / "m" / "MLmodel").read_text())
+    assert "sklearn.tree._tree.Tree" in mlmodel["flavors"]["sklearn"]["skops_trusted_types"]
+    assert (archivist.sklearn.load_model(str(tmp_path / "m")).predict(X) == model.predict(X)).all()
+    mlmodel["flavors"]["sklearn"]["skops_trusted_types"] = []
+    (tmp_path / "m" / "MLmodel").write_text(yaml.safe_dump(mlmodel))
+    with pytest.raises(PermissionDenied, match=r"sklearn\.tree\._tree\.Tree"):
+        archivist.sklearn.load_model(str(tmp_path / "m"))

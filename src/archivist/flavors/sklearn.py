@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from archivist.errors import ArtifactCorrupted, InvalidArgument, missing
+from archivist.errors import ArtifactCorrupted, InvalidArgument, PermissionDenied, missing
 from archivist.flavors._common import (
     add_code_to_path,
     check_environment,
@@ -201,7 +201,14 @@ def save_model(
         "serialization_format": serialization_format,
         "code": code,
     }
-    if skops_trusted_types:
+    if serialization_format == SERIALIZATION_FORMAT_SKOPS:
+        # We made this file, so the types in it are trusted; a file changed later to
+        # hold other types is refused at load time.
+        import skops.io as sio
+
+        contained = sio.get_untrusted_types(data=data)
+        sk_conf["skops_trusted_types"] = sorted({*contained, *(skops_trusted_types or [])})
+    elif skops_trusted_types:
         sk_conf["skops_trusted_types"] = list(skops_trusted_types)
     if extra:
         sk_conf["extra_files"] = extra
@@ -314,10 +321,19 @@ def _load_from_dir(model_dir: str, flavor_conf: dict[str, Any]) -> Any:
     if fmt == SERIALIZATION_FORMAT_SKOPS:
         import skops.io as sio
 
-        trusted = flavor_conf.get("skops_trusted_types")
+        trusted = set(flavor_conf.get("skops_trusted_types") or [])
         try:
-            untrusted = sio.get_untrusted_types(file=file)
-            return sio.load(file, trusted=list(trusted or untrusted))
+            unknown = sorted(set(sio.get_untrusted_types(file=file)) - trusted)
+        except Exception as e:
+            raise ArtifactCorrupted(f"model file {file!r} could not be read with skops: {e}") from None
+        if unknown:
+            raise PermissionDenied(
+                f"model file {file!r} holds types that were not trusted when it was saved: "
+                f"{unknown}; if you trust this file, save the model again with "
+                "skops_trusted_types listing them"
+            )
+        try:
+            return sio.load(file, trusted=sorted(trusted))
         except Exception as e:
             raise ArtifactCorrupted(f"model file {file!r} could not be loaded with skops: {e}") from None
     if fmt not in (SERIALIZATION_FORMAT_CLOUDPICKLE, SERIALIZATION_FORMAT_PICKLE):
