@@ -24,7 +24,7 @@ from archivist.entities import (
 )
 from archivist.errors import InvalidArgument, ResourceNotFound
 from archivist.paths import validate_artifact_path
-from archivist.validation import check_key, check_metric_value, check_run_id
+from archivist.validation import check_key, check_run_id
 
 if TYPE_CHECKING:
     from archivist.stores import Location
@@ -328,9 +328,8 @@ class ArchivistClient(_RegistryMixin):
         timestamp: int | None = None,
         step: int | None = None,
     ) -> None:
-        value = check_metric_value(check_key(key, "metric"), value)
         self._tracking.log_batch(
-            run_id, metrics=[Metric(key, value, timestamp or _now_ms(), int(step or 0))]
+            run_id, metrics=[Metric(key, value, timestamp or _now_ms(), step or 0)]
         )
 
     def set_tag(self, run_id: str, key: str, value: Any) -> None:

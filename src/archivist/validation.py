@@ -14,6 +14,7 @@ __all__ = [
     "MAX_PARAM_VALUE_LENGTH",
     "MAX_TAG_VALUE_LENGTH",
     "check_experiment_name",
+    "check_int",
     "check_key",
     "check_metric_value",
     "check_param_value",
@@ -98,6 +99,21 @@ def check_metric_value(key: str, value: Any) -> float:
     if math.isnan(result) or math.isinf(result):
         return result
     return result
+
+
+def check_int(key: str, what: str, value: Any) -> int:
+    """A metric's step or timestamp: an integer (numpy integers and integral floats too)."""
+    if type(value) is int:
+        return value
+    try:
+        as_int = int(value)
+        if isinstance(value, bool) or as_int != value:
+            raise ValueError
+    except (TypeError, ValueError):
+        raise InvalidArgument(
+            f"metric {key!r} got {what} {value!r}; a {what} must be an integer"
+        ) from None
+    return as_int
 
 
 def check_run_id(run_id: Any) -> str:

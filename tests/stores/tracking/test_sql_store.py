@@ -216,3 +216,12 @@ def test_single_metric_fast_path(store: SqlTrackingStore) -> None:
     with pytest.raises(ResourceNotFound):
         store.log_batch("f" * 32, metrics=[Metric("m", 1.0, 6, 0)])
     assert store.get_metric_history(rid, "m") == []
+
+
+def test_bad_step_and_timestamp_name_the_metric(store: SqlTrackingStore) -> None:
+    rid = _run(store)
+    with pytest.raises(InvalidArgument, match=r"'acc' got step 'two'"):
+        store.log_batch(rid, metrics=[Metric("acc", 1.0, 5, "two")])  # type: ignore[arg-type]
+    with pytest.raises(InvalidArgument, match=r"timestamp 1\.5"):
+        store.log_batch(rid, metrics=[Metric("acc", 1.0, 1.5, 0)])  # type: ignore[arg-type]
+    assert store.get_metric_history(rid, "acc") == []

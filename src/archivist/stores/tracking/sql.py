@@ -48,6 +48,7 @@ from archivist.stores.tracking.base import Page
 from archivist.stores.tracking.points import decode, encode
 from archivist.validation import (
     check_experiment_name,
+    check_int,
     check_key,
     check_metric_value,
     check_param_value,
@@ -644,7 +645,7 @@ class SqlTrackingStore:
         for m in metrics:
             key = check_key(m.key, "metric")
             mvalue = check_metric_value(key, m.value)
-            step, ts = int(m.step or 0), int(m.timestamp)
+            step, ts = check_int(key, "step", m.step or 0), check_int(key, "timestamp", m.timestamp)
             points = by_key.get(key)
             if points is None:
                 points = by_key[key] = ([], [], [])
