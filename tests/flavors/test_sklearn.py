@@ -129,6 +129,10 @@ def test_model_info_and_every_uri_form() -> None:
     assert mlmodel["model_id"] == info.model_id and mlmodel["run_id"] == run.info.run_id
     assert mlmodel["flavors"]["python_function"]["loader_module"] == "mlflow.sklearn"
     assert mlmodel["flavors"]["sklearn"]["serialization_format"] == "cloudpickle"
+    import platform
+
+    env = mlmodel["archivist_environment"]
+    assert env["python_version"] == platform.python_version() and env["platform"] == platform.platform()
     reqs = client.artifact_store.read_bytes(info.model_id, "requirements.txt").decode()
     import sklearn
 

@@ -182,6 +182,7 @@ def save_model(
     import cloudpickle
 
     from archivist.models.environment import (
+        environment_info,
         process_requirements,
         requirements_from_pickle,
         write_environment,
@@ -244,6 +245,7 @@ def save_model(
     if model_config:
         conf["model_config"] = model_config
     model.add_flavor(FLAVOR_NAME, **conf)
+    model.extra["archivist_environment"] = environment_info()
     model.save(target)
     return model
 

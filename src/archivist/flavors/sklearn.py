@@ -136,6 +136,7 @@ def save_model(
             unknown, or the signature does not match the input example.
     """
     from archivist.models.environment import (
+        environment_info,
         process_requirements,
         requirements_for_modules,
         requirements_from_pickle,
@@ -223,6 +224,7 @@ def save_model(
     )
     model.add_flavor(FLAVOR_NAME, **sk_conf)
     model.model_size_bytes = sum(p.stat().st_size for p in target.rglob("*") if p.is_file())
+    model.extra["archivist_environment"] = environment_info()
     model.save(target)
     return model
 
