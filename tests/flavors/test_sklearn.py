@@ -305,7 +305,7 @@ mlflow.sklearn.save_model(mm, {str(theirs)!r}, serialization_format="cloudpickle
 print(json.dumps({{"ours": ours, "theirs": mm.predict(X).tolist()}}))
 '''
     out = subprocess.run([mlflow_python, "-c", script], capture_output=True, text=True,
-                         env={"PATH": "/usr/bin:/bin", "MLFLOW_ALLOW_PICKLE_DESERIALIZATION": "true",
+                         env={"PATH": "/usr/bin:/bin",
                               "HOME": str(tmp_path)})
     assert out.returncode == 0, out.stderr[-3000:]
     result = json.loads(out.stdout.strip().splitlines()[-1])
