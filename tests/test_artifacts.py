@@ -171,7 +171,8 @@ def test_corrupted_blob_is_an_error_on_read(tmp_path: Path) -> None:
     from archivist.stores.blobs.local import LocalBlobStore
 
     (digest,) = _stored_digests(tmp_path)
-    LocalBlobStore(tmp_path / "archivist" / "blobs")._pack.corrupt_for_tests(digest, b"tampered")
+    pack = LocalBlobStore(tmp_path / "archivist" / "blobs")._pack
+    pack._conn().execute("UPDATE blobs SET data = ? WHERE digest = ?", (b"tampered", digest))
     with pytest.raises(ArtifactCorrupted):
         archivist.ArchivistClient().load_text(run.info.run_id, "a.txt")
     with pytest.raises(ArtifactCorrupted):

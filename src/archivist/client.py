@@ -8,7 +8,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from archivist import _formats
 from archivist.entities import (
@@ -371,29 +371,25 @@ class ArchivistClient(_RegistryMixin):
         return PagedList(page.items, page.next_page_token)
 
     # ------------------------------------------------------------------ artifacts
-    def _writable_run(self, run_id: str) -> str:
-        check_run_id(run_id)
-        return run_id
-
     def log_artifact(
         self, run_id: str, local_path: str | os.PathLike[str], artifact_path: str | None = None
     ) -> None:
-        self._artifacts.log_file(self._writable_run(run_id), local_path, artifact_path)
+        self._artifacts.log_file(check_run_id(run_id), local_path, artifact_path)
 
     def log_artifacts(
         self, run_id: str, local_dir: str | os.PathLike[str], artifact_path: str | None = None
     ) -> None:
-        self._artifacts.log_dir(self._writable_run(run_id), local_dir, artifact_path)
+        self._artifacts.log_dir(check_run_id(run_id), local_dir, artifact_path)
 
     def log_text(self, run_id: str, text: str, artifact_file: str) -> None:
         if not isinstance(text, str):
             raise InvalidArgument(f"log_text expects a str, got {type(text).__name__}")
-        self._artifacts.log_bytes(self._writable_run(run_id), artifact_file, text.encode())
+        self._artifacts.log_bytes(check_run_id(run_id), artifact_file, text.encode())
 
     def log_dict(self, run_id: str, dictionary: dict[str, Any], artifact_file: str) -> None:
         validate_artifact_path(artifact_file, name="artifact_file")
         data = _formats.dict_to_bytes(dictionary, artifact_file)
-        self._artifacts.log_bytes(self._writable_run(run_id), artifact_file, data)
+        self._artifacts.log_bytes(check_run_id(run_id), artifact_file, data)
 
     def log_image(
         self, run_id: str, image: Any, artifact_file: str | None = None, *, key: str | None = None,
@@ -406,13 +402,13 @@ class ArchivistClient(_RegistryMixin):
             artifact_file = f"images/{key.replace('/', '#')}/step_{int(step or 0)}.png"
         validate_artifact_path(artifact_file, name="artifact_file")
         self._artifacts.log_bytes(
-            self._writable_run(run_id), artifact_file, _formats.image_to_png(image)
+            check_run_id(run_id), artifact_file, _formats.image_to_png(image)
         )
 
     def log_figure(self, run_id: str, figure: Any, artifact_file: str) -> None:
         validate_artifact_path(artifact_file, name="artifact_file")
         data = _formats.figure_to_bytes(figure, artifact_file)
-        self._artifacts.log_bytes(self._writable_run(run_id), artifact_file, data)
+        self._artifacts.log_bytes(check_run_id(run_id), artifact_file, data)
 
     def log_table(self, run_id: str, data: Any, artifact_file: str) -> None:
         """Log a table as JSON; logging again to the same file appends rows (as MLflow does)."""
@@ -438,7 +434,7 @@ class ArchivistClient(_RegistryMixin):
             else:
                 new = {"columns": new["columns"], "data": old["data"] + new["data"]}
         self._artifacts.log_bytes(
-            self._writable_run(run_id), path, json.dumps(new).encode()
+            check_run_id(run_id), path, json.dumps(new).encode()
         )
 
     def list_artifacts(self, run_id: str, path: str | None = None) -> list[FileInfo]:
@@ -463,12 +459,3 @@ class ArchivistClient(_RegistryMixin):
 
     def load_table(self, run_id: str, path: str) -> Any:
         return _formats.bytes_to_table(self.read_artifact(run_id, path))
-
-    # ------------------------------------------------------------------- helpers
-    def search_runs_frame(
-        self, runs: Sequence[Run], output_format: Literal["pandas"] = "pandas"
-    ) -> Any:
-        from archivist._frames import runs_to_frame
-
-        return runs_to_frame(runs)
-

@@ -523,6 +523,8 @@ def search_runs(
     :class:`Run`. With ``page_token``, one page of at most ``max_results`` runs is returned
     as a list with a ``.token`` attribute for the next page.
     """
+    from archivist._frames import runs_to_frame
+
     if output_format not in ("pandas", "list"):
         raise InvalidArgument(
             f"output_format {output_format!r} is unknown; use 'pandas' or 'list'"
@@ -542,7 +544,7 @@ def search_runs(
     if ids:
         if page_token is not None:
             page = client.search_runs(ids, filter_string, run_view_type, max_results, order_by, page_token)
-            return page if output_format == "list" else client.search_runs_frame(page)
+            return page if output_format == "list" else runs_to_frame(page)
         token = None
         while len(runs) < max_results:
             page = client.search_runs(
@@ -555,4 +557,4 @@ def search_runs(
                 break
     if output_format == "list":
         return runs
-    return client.search_runs_frame(runs)
+    return runs_to_frame(runs)

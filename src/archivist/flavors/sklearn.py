@@ -96,7 +96,21 @@ def _serialize(sk_model: Any, fmt: str) -> bytes:
         ) from None
 
 
-def _check_model(sk_model: Any, pyfunc_predict_fn: str) -> None:
+def _check_inputs(
+    sk_model: Any,
+    serialization_format: str,
+    pyfunc_predict_fn: str,
+    signature: ModelSignature | None,
+    input_example: Any,
+) -> None:
+    """Every check on the caller's arguments, run before anything is written."""
+    from archivist.models.signature import validate_example
+
+    if serialization_format not in SUPPORTED_SERIALIZATION_FORMATS:
+        raise InvalidArgument(
+            f"serialization_format {serialization_format!r} is unknown; use one of "
+            f"{list(SUPPORTED_SERIALIZATION_FORMATS)}"
+        )
     if sk_model is None or not hasattr(sk_model, "fit"):
         raise InvalidArgument(
             f"the sklearn flavor saves scikit-learn estimators; got {type(sk_model).__name__} "
@@ -108,6 +122,8 @@ def _check_model(sk_model: Any, pyfunc_predict_fn: str) -> None:
             "method; use 'predict', 'predict_proba', 'predict_log_proba', 'predict_joint_log_proba' "
             "or 'score'"
         )
+    if signature is not None and input_example is not None:
+        validate_example(signature, input_example)
 
 
 def save_model(
@@ -128,6 +144,7 @@ def save_model(
     *,
     _run_id: str | None = None,
     _model_id: str | None = None,
+    _checked: bool = False,
 ) -> Model:
     """Save a scikit-learn model to a new directory ``path`` in MLflow's layout.
 
@@ -143,20 +160,14 @@ def save_model(
         write_environment,
     )
     from archivist.models.model import Model, save_input_example
-    from archivist.models.signature import infer_signature, validate_example
+    from archivist.models.signature import infer_signature
 
-    if serialization_format not in SUPPORTED_SERIALIZATION_FORMATS:
-        raise InvalidArgument(
-            f"serialization_format {serialization_format!r} is unknown; use one of "
-            f"{list(SUPPORTED_SERIALIZATION_FORMATS)}"
-        )
-    _check_model(sk_model, pyfunc_predict_fn)
+    if not _checked:
+        _check_inputs(sk_model, serialization_format, pyfunc_predict_fn, signature, input_example)
     target = Path(path)
     if target.exists() and any(target.iterdir()):
         raise InvalidArgument(f"path {os.fspath(path)!r} already exists and is not empty; choose a new one")
     sk_version = _sklearn_version()
-    if signature is not None and input_example is not None:
-        validate_example(signature, input_example)
     data = _serialize(sk_model, serialization_format)
     target.mkdir(parents=True, exist_ok=True)
     model = mlflow_model or Model()
@@ -288,19 +299,11 @@ def log_model(
             extra_files=extra_files,
             _run_id=run_id,
             _model_id=mid,
+            _checked=True,
         )
 
     # Validate before anything is created, so bad input leaves no trace.
-    if serialization_format not in SUPPORTED_SERIALIZATION_FORMATS:
-        raise InvalidArgument(
-            f"serialization_format {serialization_format!r} is unknown; use one of "
-            f"{list(SUPPORTED_SERIALIZATION_FORMATS)}"
-        )
-    _check_model(sk_model, pyfunc_predict_fn)
-    if signature is not None and input_example is not None:
-        from archivist.models.signature import validate_example
-
-        validate_example(signature, input_example)
+    _check_inputs(sk_model, serialization_format, pyfunc_predict_fn, signature, input_example)
     return log_saved_model(
         save,
         name=name,

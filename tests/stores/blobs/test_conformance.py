@@ -153,7 +153,7 @@ def test_local_small_blobs_are_packed(tmp_path: Path) -> None:
         assert store.read_bytes(d) == Path(p).read_bytes() and size == Path(p).stat().st_size
     compressible = results[0][0]
     assert store.stored_size(compressible) < 1500  # zstd inside the pack
-    store._pack.corrupt_for_tests(results[1][0], b"evil")
+    store._pack._conn().execute("UPDATE blobs SET data = ? WHERE digest = ?", (b"evil", results[1][0]))
     with pytest.raises(ArtifactCorrupted, match="corrupted"):
         store.read_bytes(results[1][0])
     with pytest.raises(ArtifactCorrupted):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -118,16 +117,6 @@ class ArtifactStore:
         entry = TreeEntry(path, digest, size)
         self.tracking.put_tree_entries(owner_id, [entry])
         return entry
-
-    def put_entries(self, owner_id: str, entries: Sequence[TreeEntry]) -> None:
-        """Record entries whose blobs already exist (e.g. copying a tree between owners)."""
-        missing = [e.digest for e in entries if not self.blobs.has(e.digest)]
-        if missing:
-            raise InvalidArgument(
-                f"{len(missing)} blob(s) are not in the store (first: {missing[0]}); upload "
-                "them before recording the tree"
-            )
-        self.tracking.put_tree_entries(owner_id, entries)
 
     # -- reading ---------------------------------------------------------------------
     def entries(self, owner_id: str, path: str = "") -> list[TreeEntry]:

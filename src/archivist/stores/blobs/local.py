@@ -175,7 +175,7 @@ class LocalBlobStore(BlobStore):
             if os.path.exists(tmp):
                 os.unlink(tmp)
 
-    def _install(self, tmp: str, digest: str, compressed: bool, *, sync_dir: bool = True) -> None:
+    def _install(self, tmp: str, digest: str, compressed: bool) -> None:
         final = self._path(digest)
         if compressed:
             final = final.with_name(final.name + ".zst")
@@ -185,7 +185,7 @@ class LocalBlobStore(BlobStore):
         except FileNotFoundError:
             final.parent.mkdir(parents=True, exist_ok=True)
             os.replace(tmp, final)
-        if self._fsync and sync_dir:
+        if self._fsync:
             _fsync_dir(str(final.parent))
 
     def open(self, digest: str) -> BinaryIO:

@@ -109,7 +109,3 @@ class Pack:
         rows = self._conn().execute("SELECT digest FROM blobs").fetchall()
         for (digest,) in rows:
             yield str(digest)
-
-    def corrupt_for_tests(self, digest: str, data: bytes) -> None:
-        """Overwrite a blob's bytes (tests of verification only)."""
-        self._conn().execute("UPDATE blobs SET data = ? WHERE digest = ?", (data, digest))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,7 +10,6 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.pool import NullPool
 
 from archivist.errors import InvalidArgument, missing
 from archivist.stores.db.schema import SCHEMA_REVISION, metadata
@@ -66,8 +64,6 @@ class Database:
             except ImportError:
                 raise missing("psycopg", "postgres", "a postgresql:// tracking URI") from None
             kwargs["pool_pre_ping"] = True
-            if os.environ.get("ARCHIVIST_DB_NULLPOOL"):
-                kwargs["poolclass"] = NullPool
         self.engine: Engine = create_engine(self.uri, **kwargs)
         if self.dialect == "sqlite":
             self._install_sqlite_hooks(self.engine)

@@ -779,10 +779,6 @@ class SqlTrackingStore:
         runs = [Run(self._info(r), data[r.run_id]) for r in rows]
         return Page(list(runs), _encode_token(offset + max_results) if more else None)
 
-    def count_runs(self) -> int:
-        with self.db.read() as conn:
-            return int(conn.execute(select(func.count()).select_from(RUNS)).scalar() or 0)
-
     # --------------------------------------------------------------- logged models
     def create_logged_model(
         self,
