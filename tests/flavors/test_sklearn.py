@@ -286,6 +286,36 @@ def test_custom_pyfunc_with_artifacts(tmp_path: Path) -> None:
     assert info.registered_model_version == 1
 
 
+def test_loading_from_the_store_leaves_no_temporary_folders(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gc
+    import tempfile
+
+    model, _, _ = _fitted()
+    n = tmp_path / "n.txt"
+    n.write_text("5")
+    with archivist.start_run() as run:
+        archivist.sklearn.log_model(model, name="clf")
+        archivist.pyfunc.log_model(name="adder", python_model=AddN(), artifacts={"n": str(n)})
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    for _ in range(3):
+        assert isinstance(archivist.sklearn.load_model(f"runs:/{run.info.run_id}/clf"),
+                          DecisionTreeClassifier)
+    assert list(scratch.iterdir()) == []
+    loaded = archivist.pyfunc.load_model(f"runs:/{run.info.run_id}/adder")
+    assert len(list(scratch.iterdir())) == 1  # a custom model's artifacts live as long as it
+    assert loaded.predict(pd.DataFrame({"x": [1]})) == [6]
+    del loaded
+    gc.collect()
+    assert list(scratch.iterdir()) == []
+    with pytest.raises(InvalidArgument, match="no sklearn flavor"):
+        archivist.sklearn.load_model(f"runs:/{run.info.run_id}/adder")
+    assert list(scratch.iterdir()) == []
+
+
 def test_mlflow_interop_both_ways(tmp_path: Path, mlflow_python: str) -> None:
     model, X, _ = _fitted()
     ours = tmp_path / "ours"

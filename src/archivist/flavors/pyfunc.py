@@ -8,6 +8,7 @@ import importlib
 import os
 import shutil
 import sys
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -99,10 +100,17 @@ def load_model(model_uri: str | os.PathLike[str], dst_path: str | None = None) -
     or a local directory holding an ``MLmodel`` file (including MLflow's).
     """
     from archivist.models.model import Model
-    from archivist.models.resolve import resolve_model_uri
+    from archivist.models.resolve import release, resolve_model_uri
 
     resolved = resolve_model_uri(model_uri, dst=dst_path)
-    return load_from_dir(resolved.local_dir, Model.load(resolved.local_dir))
+    try:
+        loaded = load_from_dir(resolved.local_dir, Model.load(resolved.local_dir))
+    except BaseException:
+        release(resolved)
+        raise
+    # A custom model may read its artifacts at predict time: its files live as long as it.
+    weakref.finalize(loaded, release, resolved)
+    return loaded
 
 
 def load_from_dir(model_dir: str, model: Model) -> PyFuncModel:

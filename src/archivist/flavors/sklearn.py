@@ -365,17 +365,26 @@ def _load_from_dir(model_dir: str, flavor_conf: dict[str, Any]) -> Any:
 def load_model(model_uri: str | os.PathLike[str], dst_path: str | None = None) -> Any:
     """Load a scikit-learn model from any model URI (see ``archivist.models.resolve``)."""
     from archivist.models.model import Model
-    from archivist.models.resolve import resolve_model_uri
+    from archivist.models.resolve import release, resolve_model_uri
 
     resolved = resolve_model_uri(model_uri, dst=dst_path)
-    model = Model.load(resolved.local_dir)
-    if FLAVOR_NAME not in model.flavors:
-        raise InvalidArgument(
-            f"model {os.fspath(model_uri)!r} has no sklearn flavor (it has "
-            f"{sorted(model.flavors)}); load it with archivist.pyfunc.load_model"
-        )
-    check_environment(resolved.local_dir)
-    return _load_from_dir(resolved.local_dir, model.flavors[FLAVOR_NAME])
+    keep = False
+    try:
+        model = Model.load(resolved.local_dir)
+        if FLAVOR_NAME not in model.flavors:
+            raise InvalidArgument(
+                f"model {os.fspath(model_uri)!r} has no sklearn flavor (it has "
+                f"{sorted(model.flavors)}); load it with archivist.pyfunc.load_model"
+            )
+        check_environment(resolved.local_dir)
+        conf = model.flavors[FLAVOR_NAME]
+        # Bundled code stays importable for the life of the process; anything else is in
+        # memory once loaded, so a temporary copy of the files can go.
+        keep = bool(conf.get("code"))
+        return _load_from_dir(resolved.local_dir, conf)
+    finally:
+        if not keep:
+            release(resolved)
 
 
 class _SklearnPyfunc:

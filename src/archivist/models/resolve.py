@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +21,7 @@ from archivist.errors import InvalidArgument, ResourceNotFound
 if TYPE_CHECKING:
     from archivist.client import ArchivistClient
 
-__all__ = ["ACCEPTED_FORMS", "ResolvedModel", "model_source", "resolve_model_uri"]
+__all__ = ["ACCEPTED_FORMS", "ResolvedModel", "model_source", "release", "resolve_model_uri"]
 
 ACCEPTED_FORMS = (
     "models:/<model_id>, runs:/<run_id>/<name>, models:/<name>/<version>, "
@@ -35,6 +36,9 @@ class ResolvedModel:
     local_dir: str
     model_id: str | None = None
     run_id: str | None = None
+    #: The temporary folder made for this load (``local_dir`` is in it), which
+    #: :func:`release` removes once the model no longer needs its files; None otherwise.
+    temp_root: str | None = None
 
 
 def _unknown(uri: str, why: str) -> InvalidArgument:
@@ -85,11 +89,28 @@ def resolve_model_uri(
 
         client = _client()
     model_id, run_id = model_source(text, client)
-    out = dst or tempfile.mkdtemp(prefix="archivist-model-")
+    if dst is not None:
+        return _materialize(text, client, dst, model_id, run_id, None)
+    out = tempfile.mkdtemp(prefix="archivist-model-")
+    try:
+        return _materialize(text, client, out, model_id, run_id, out)
+    except BaseException:
+        shutil.rmtree(out, ignore_errors=True)
+        raise
+
+
+def _materialize(
+    text: str,
+    client: ArchivistClient,
+    out: str,
+    model_id: str | None,
+    run_id: str | None,
+    temp_root: str | None,
+) -> ResolvedModel:
     store = client.artifact_store
     if model_id is not None:
         store.download(model_id, "", out, link=True)
-        return ResolvedModel(out, model_id, run_id)
+        return ResolvedModel(out, model_id, run_id, temp_root)
     m = _RUNS.match(text)
     if m is None or run_id is None:
         raise _unknown(text, "names no model")
@@ -103,4 +124,10 @@ def resolve_model_uri(
         ) from None
     if not Path(local_dir, "MLmodel").is_file():
         raise ResourceNotFound(f"model URI {text!r}: {path!r} in run {run_id} holds no MLmodel")
-    return ResolvedModel(local_dir, None, run_id)
+    return ResolvedModel(local_dir, None, run_id, temp_root)
+
+
+def release(resolved: ResolvedModel) -> None:
+    """Remove a temporary model folder made by :func:`resolve_model_uri` (else nothing)."""
+    if resolved.temp_root is not None:
+        shutil.rmtree(resolved.temp_root, ignore_errors=True)
