@@ -165,8 +165,23 @@ def test_experiments() -> None:
     archivist.delete_experiment(eid)
     with pytest.raises(InvalidState, match="deleted"):
         archivist.set_experiment("second")
-    archivist.ArchivistClient().restore_experiment(eid)
+    archivist.restore_experiment(eid)
     assert archivist.set_experiment("second").experiment_id == eid
+
+
+def test_delete_and_restore_run() -> None:
+    with archivist.start_run() as run:
+        archivist.log_param("p", 1)
+    rid = run.info.run_id
+    archivist.delete_run(rid)
+    assert archivist.get_run(rid).info.lifecycle_stage == "deleted"
+    assert archivist.search_runs(output_format="list") == []
+    with pytest.raises(InvalidState, match="deleted"):
+        archivist.log_metric("m", 1.0, run_id=rid)
+    archivist.restore_run(rid)
+    assert archivist.get_run(rid).info.lifecycle_stage == "active"
+    assert [r.info.run_id for r in archivist.search_runs(output_format="list")] == [rid]
+    assert archivist.get_run(rid).data.params == {"p": "1"}
 
 
 def test_search_runs_fluent_pandas_and_list() -> None:

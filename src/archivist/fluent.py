@@ -187,6 +187,10 @@ def delete_experiment(experiment_id: str) -> None:
     _client().delete_experiment(experiment_id)
 
 
+def restore_experiment(experiment_id: str) -> None:
+    _client().restore_experiment(experiment_id)
+
+
 def set_experiment_tag(key: str, value: Any) -> None:
     _client().set_experiment_tag(_active_experiment_id(), key, value)
 
@@ -356,6 +360,10 @@ def get_run(run_id: str) -> Run:
 
 def delete_run(run_id: str) -> None:
     _client().delete_run(run_id)
+
+
+def restore_run(run_id: str) -> None:
+    _client().restore_run(run_id)
 
 
 _atexit_registered = False
