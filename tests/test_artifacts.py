@@ -96,6 +96,9 @@ def test_text_dict_table_image_figure(tmp_path: Path) -> None:
         ax.plot([1, 2])
         archivist.log_figure(fig, "fig.png")
         archivist.log_figure(fig, "fig.svg")
+        fig.set_size_inches(2, 1)
+        archivist.log_figure(fig, "small.png", save_kwargs={"dpi": 50})
+        archivist.log_figure(fig, "big.png", save_kwargs={"dpi": 100})
         plt.close(fig)
         archivist.log_figure(go.Figure(data=[go.Bar(y=[1, 2])]), "plotly.html")
     rid = run.info.run_id
@@ -115,6 +118,8 @@ def test_text_dict_table_image_figure(tmp_path: Path) -> None:
     assert client.read_artifact(rid, "fig.png")[:4] == b"\x89PNG"
     assert b"<svg" in client.read_artifact(rid, "fig.svg")
     assert b"plotly" in client.read_artifact(rid, "plotly.html")
+    assert archivist.artifacts.load_image(f"{uri}/small.png").size == (100, 50)
+    assert archivist.artifacts.load_image(f"{uri}/big.png").size == (200, 100)
 
 
 def test_dedup_across_runs(tmp_path: Path) -> None:

@@ -105,21 +105,27 @@ def image_to_png(image: Any) -> bytes:
     return buf.getvalue()
 
 
-def figure_to_bytes(figure: Any, artifact_file: str) -> bytes:
-    """A matplotlib Figure (any format it writes) or a plotly Figure (.html, or images)."""
+def figure_to_bytes(
+    figure: Any, artifact_file: str, save_kwargs: dict[str, Any] | None = None
+) -> bytes:
+    """A matplotlib Figure (any format it writes) or a plotly Figure (.html, .json, images).
+
+    ``save_kwargs`` go to matplotlib's ``savefig`` or plotly's ``to_html`` / ``to_image``.
+    """
     ext = _ext(artifact_file)
+    kwargs = dict(save_kwargs or {})
     module = type(figure).__module__
     if module.startswith("matplotlib"):
         buf = io.BytesIO()
-        figure.savefig(buf, format=(ext.lstrip(".") or "png"))
+        figure.savefig(buf, **{"format": ext.lstrip(".") or "png", **kwargs})
         return buf.getvalue()
     if module.startswith("plotly"):
         if ext in (".html", ".htm", ""):
-            html: str = figure.to_html(include_plotlyjs="cdn", full_html=True)
+            html: str = figure.to_html(**{"include_plotlyjs": "cdn", "full_html": True, **kwargs})
             return html.encode()
         if ext == ".json":
-            return str(figure.to_json()).encode()
-        return bytes(figure.to_image(format=ext.lstrip(".")))
+            return str(figure.to_json(**kwargs)).encode()
+        return bytes(figure.to_image(**{"format": ext.lstrip("."), **kwargs}))
     raise InvalidArgument(
         f"log_figure expects a matplotlib or plotly figure, got {type(figure).__name__}"
     )

@@ -405,9 +405,16 @@ class ArchivistClient(_RegistryMixin):
             check_run_id(run_id), artifact_file, _formats.image_to_png(image)
         )
 
-    def log_figure(self, run_id: str, figure: Any, artifact_file: str) -> None:
+    def log_figure(
+        self,
+        run_id: str,
+        figure: Any,
+        artifact_file: str,
+        *,
+        save_kwargs: dict[str, Any] | None = None,
+    ) -> None:
         validate_artifact_path(artifact_file, name="artifact_file")
-        data = _formats.figure_to_bytes(figure, artifact_file)
+        data = _formats.figure_to_bytes(figure, artifact_file, save_kwargs)
         self._artifacts.log_bytes(check_run_id(run_id), artifact_file, data)
 
     def log_table(self, run_id: str, data: Any, artifact_file: str) -> None:

@@ -483,8 +483,12 @@ def log_figure(
     save_kwargs: dict[str, Any] | None = None,
     run_id: str | None = None,
 ) -> None:
-    """Log a matplotlib or plotly figure; the format follows the file extension."""
-    _client().log_figure(_run_id_or_start(run_id), figure, artifact_file)
+    """Log a matplotlib or plotly figure; the format follows the file extension.
+
+    ``save_kwargs`` are passed to matplotlib's ``savefig`` (e.g. ``{"dpi": 200}``) or to
+    plotly's ``to_html`` / ``to_image``.
+    """
+    _client().log_figure(_run_id_or_start(run_id), figure, artifact_file, save_kwargs=save_kwargs)
 
 
 def log_table(data: Any, artifact_file: str, run_id: str | None = None) -> None:
