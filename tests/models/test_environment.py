@@ -268,6 +268,7 @@ def test_version_mismatch_warns_once() -> None:
         f"the model was saved with numpy=={recorded} but numpy=={installed} is installed; "
         f"predictions may differ or loading may fail; install numpy=={recorded} to match"
     ]
+    assert caught[0].filename == __file__
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert warn_mismatches([f"numpy=={recorded}"]) == [("numpy", recorded, installed)]

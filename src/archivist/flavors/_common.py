@@ -5,12 +5,12 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-import warnings
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from archivist import config
+from archivist._warnings import warn
 from archivist.errors import InvalidArgument, PermissionDenied
 
 if TYPE_CHECKING:
@@ -41,11 +41,9 @@ def pickle_guard(path: str) -> None:
         )
     if not _warned_pickle:
         _warned_pickle = True
-        warnings.warn(
+        warn(
             f"loading pickle-based model file {path!r}: unpickling runs code, so load only "
-            "models from sources you trust (set ARCHIVIST_ALLOW_PICKLE=0 to refuse them)",
-            UserWarning,
-            stacklevel=3,
+            "models from sources you trust (set ARCHIVIST_ALLOW_PICKLE=0 to refuse them)"
         )
 
 
@@ -114,9 +112,7 @@ def log_saved_model(
             f"give name={name!r} or the deprecated artifact_path={artifact_path!r}, not both"
         )
     if artifact_path is not None:
-        warnings.warn(
-            "artifact_path is deprecated; use name= instead", DeprecationWarning, stacklevel=3
-        )
+        warn("artifact_path is deprecated; use name= instead", DeprecationWarning)
     model_name = name or artifact_path or "model"
     if "/" in model_name or not model_name.strip():
         raise InvalidArgument(

@@ -21,11 +21,11 @@ import platform
 import re
 import sys
 import threading
-import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from archivist._warnings import warn
 from archivist.errors import InvalidArgument
 
 __all__ = [
@@ -560,10 +560,8 @@ def warn_mismatches(requirements: Iterable[str]) -> list[tuple[str, str, str | N
             _warned.add(mismatch)
         name, recorded, installed = mismatch
         now = "it is not installed" if installed is None else f"{name}=={installed} is installed"
-        warnings.warn(
+        warn(
             f"the model was saved with {name}=={recorded} but {now}; predictions may differ or "
-            f"loading may fail; install {name}=={recorded} to match",
-            UserWarning,
-            stacklevel=2,
+            f"loading may fail; install {name}=={recorded} to match"
         )
     return mismatches
