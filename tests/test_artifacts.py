@@ -75,6 +75,26 @@ def test_download_forms(tmp_path: Path) -> None:
     assert archivist.artifacts.load_text(f"runs:/{rid}/data/y.txt") == "y" * 5000
 
 
+def test_download_resumes_keeping_what_is_already_right(tmp_path: Path) -> None:
+    d = tmp_path / "data"
+    d.mkdir()
+    for name in ("a.bin", "b.bin", "c.bin"):
+        (d / name).write_bytes(os.urandom(300_000))
+    with archivist.start_run() as run:
+        archivist.log_artifacts(d)
+    rid = run.info.run_id
+    out = Path(archivist.artifacts.download_artifacts(run_id=rid, dst_path=tmp_path / "out"))
+    kept_inode = (out / "a.bin").stat().st_ino
+    (out / "b.bin").unlink()  # an interrupted download: one file missing ...
+    c = bytearray((out / "c.bin").read_bytes())
+    c[0] ^= 0xFF
+    (out / "c.bin").write_bytes(bytes(c))  # ... one with the right size but wrong bytes
+    archivist.artifacts.download_artifacts(run_id=rid, dst_path=tmp_path / "out")
+    assert (out / "a.bin").stat().st_ino == kept_inode  # already right: not copied again
+    for name in ("a.bin", "b.bin", "c.bin"):
+        assert (out / name).read_bytes() == (d / name).read_bytes()
+
+
 def test_text_dict_table_image_figure(tmp_path: Path) -> None:
     import matplotlib
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
@@ -18,6 +19,19 @@ if TYPE_CHECKING:
 __all__ = ["ArtifactStore", "check_local_dir", "check_local_file"]
 
 _PROGRESS_MIN_BYTES = 64 << 20
+
+
+def _already_there(target: Path, entry: TreeEntry) -> bool:
+    """True when ``target`` is a regular file holding exactly ``entry``'s bytes."""
+    try:
+        st = target.lstat()
+    except FileNotFoundError:
+        return False
+    if not stat.S_ISREG(st.st_mode) or st.st_size != entry.size:
+        return False
+    from archivist.stores.blobs.hashing import hash_file, split
+
+    return hash_file(target, split(entry.digest)[0])[0] == entry.digest
 
 
 def check_local_file(local_path: str | os.PathLike[str]) -> Path:
@@ -161,6 +175,8 @@ class ArtifactStore:
     ) -> str:
         """Materialize ``path`` (a file or a folder; '' for everything) under ``dst_dir``.
 
+        Resumable: a file already at its target with the right size and digest (left by an
+        earlier, interrupted download) is kept; anything else there is replaced.
         Returns the local path of what was asked for, as MLflow does.
         """
         prefix = validate_artifact_path(path)
@@ -189,7 +205,8 @@ class ArtifactStore:
                 if parent not in made:
                     parent.mkdir(parents=True, exist_ok=True)
                     made.add(parent)
-                self.blobs.copy_to(e.digest, str(target), link=link)
+                if not _already_there(target, e):
+                    self.blobs.copy_to(e.digest, str(target), link=link)
                 if progress is not None and task is not None:
                     progress.advance(task, e.size)
         finally:
