@@ -40,6 +40,10 @@ def _ratio_at_least(x: float) -> Callable[[Summary], bool | None]:
     return lambda s: None if s.ratio is None else s.ratio >= x
 
 
+def _under(seconds: float) -> Callable[[Summary], bool | None]:
+    return lambda s: None if "seconds" not in s.archivist else s.archivist["seconds"] <= seconds
+
+
 def _again(s: Summary) -> bool | None:
     if "seconds" not in s.archivist:
         return None
@@ -53,6 +57,7 @@ def _stored_once(s: Summary) -> bool | None:
 
 TIME_ROWS = [
     Row("import", "≥ 20x", _ratio_at_least(20)),
+    Row("new_store", "well under 1 s (≤ 0.5 s)", _under(0.5)),
     Row("artifact_1g_first", "— (info: fsync on)"),
     Row(
         "artifact_1g_first_nofsync",
@@ -71,7 +76,7 @@ TIME_ROWS = [
     Row("search", "≥ 10x", _ratio_at_least(10)),
     Row("log_model_sklearn", "≥ 30x", _ratio_at_least(30)),
     Row("log_model_registered", "≥ 30x (assumed as above)", _ratio_at_least(30)),
-    Row("load_predict", "— (info)"),
+    Row("load_predict", "≥ 1x (no slower)", _ratio_at_least(1.0)),
 ]
 
 # (measurement, field shown, target) for the storage table; bytes are st_blocks * 512.

@@ -78,6 +78,7 @@ def _model_params(data: Path, quick: bool) -> dict:
 
 JOBS = [
     Job("import", ("import",), sizes=lambda q: "fresh interpreter"),
+    Job("new_store", ("new_store",), sizes=lambda q: "first set_experiment in an empty directory"),
     Job(
         "artifact_1g",
         ("artifact_1g_first", "artifact_1g_again"),
