@@ -108,8 +108,9 @@ def load_model(model_uri: str | os.PathLike[str], dst_path: str | None = None) -
     except BaseException:
         release(resolved)
         raise
-    # A custom model may read its artifacts at predict time: its files live as long as it.
-    weakref.finalize(loaded, release, resolved)
+    if resolved.temp_root is not None:
+        # A custom model may read its artifacts at predict time: its files live as long as it.
+        weakref.finalize(loaded, release, resolved)
     return loaded
 
 
