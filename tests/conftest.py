@@ -75,6 +75,7 @@ def _isolate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     fluent._state.tracking_uri = None
     fluent._state.experiment_id = None
     fluent._state.last_run_id = None
+    fluent._state.last_model_id = None
     fluent._state.clients.clear()
     from archivist.client import close_all_stores
 

@@ -242,3 +242,33 @@ def test_exports_match_all() -> None:
     assert eager <= set(archivist.__all__)
     for name in archivist.__all__:
         assert getattr(archivist, name) is not None
+
+
+def test_parent_run_and_uris(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert archivist.is_tracking_uri_set() is False
+    with archivist.start_run() as parent, archivist.start_run(nested=True) as child:
+        pass
+    got = archivist.get_parent_run(child.info.run_id)
+    assert got is not None and got.info.run_id == parent.info.run_id
+    assert archivist.get_parent_run(parent.info.run_id) is None
+    archivist.set_tracking_uri(tmp_path / "store")
+    assert archivist.is_tracking_uri_set() is True
+    assert archivist.get_registry_uri() == archivist.get_tracking_uri()
+    archivist.set_registry_uri(tmp_path / "store")  # the same store: accepted
+    with pytest.raises(InvalidArgument, match=r"registry URI .* differs from the tracking URI"):
+        archivist.set_registry_uri(tmp_path / "elsewhere")
+    archivist.set_tracking_uri(tmp_path / "store")
+    monkeypatch.setenv("ARCHIVIST_TRACKING_URI", str(tmp_path / "env"))
+    import archivist.fluent as fluent
+
+    fluent._state.tracking_uri = None
+    assert archivist.is_tracking_uri_set() is True
+
+
+def test_mlflow_exception_names_catch_our_errors() -> None:
+    from archivist.exceptions import MlflowException
+
+    assert MlflowException is archivist.MlflowException is archivist.ArchivistError
+    with pytest.raises(MlflowException) as caught:
+        archivist.get_run("f" * 32)
+    assert caught.value.error_code == "RESOURCE_DOES_NOT_EXIST"

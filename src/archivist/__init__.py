@@ -53,8 +53,11 @@ from archivist.fluent import (
     get_artifact_uri,
     get_experiment,
     get_experiment_by_name,
+    get_parent_run,
+    get_registry_uri,
     get_run,
     get_tracking_uri,
+    is_tracking_uri_set,
     last_active_run,
     log_artifact,
     log_artifacts,
@@ -75,14 +78,23 @@ from archivist.fluent import (
     set_experiment,
     set_experiment_tag,
     set_experiment_tags,
+    set_registry_uri,
     set_tag,
     set_tags,
     set_tracking_uri,
     start_run,
 )
+from archivist.fluent_models import (
+    get_logged_model,
+    last_logged_model,
+    search_model_versions,
+    search_registered_models,
+)
+
+MlflowException = ArchivistError  # MLflow's name for the root error, for scripts moving over
 
 if TYPE_CHECKING:
-    from archivist import artifacts, entities, models, pyfunc, sklearn
+    from archivist import artifacts, entities, exceptions, models, pyfunc, sklearn
     from archivist.artifacts import load_table
     from archivist.client import ArchivistClient
     from archivist.client import ArchivistClient as MlflowClient
@@ -100,6 +112,7 @@ __all__ = [
     "Metric",
     "MissingDependency",
     "MlflowClient",
+    "MlflowException",
     "Param",
     "PermissionDenied",
     "ResourceAlreadyExists",
@@ -119,12 +132,18 @@ __all__ = [
     "delete_tag",
     "end_run",
     "entities",
+    "exceptions",
     "get_artifact_uri",
     "get_experiment",
     "get_experiment_by_name",
+    "get_logged_model",
+    "get_parent_run",
+    "get_registry_uri",
     "get_run",
     "get_tracking_uri",
+    "is_tracking_uri_set",
     "last_active_run",
+    "last_logged_model",
     "load_table",
     "log_artifact",
     "log_artifacts",
@@ -143,10 +162,13 @@ __all__ = [
     "restore_experiment",
     "restore_run",
     "search_experiments",
+    "search_model_versions",
+    "search_registered_models",
     "search_runs",
     "set_experiment",
     "set_experiment_tag",
     "set_experiment_tags",
+    "set_registry_uri",
     "set_tag",
     "set_tags",
     "set_tracking_uri",
@@ -161,6 +183,7 @@ __getattr__ = lazy_getattr(
         "MlflowClient": "archivist.client:ArchivistClient",
         "artifacts": "archivist.artifacts",
         "entities": "archivist.entities",
+        "exceptions": "archivist.exceptions",
         "load_table": "archivist.artifacts:load_table",
         "models": "archivist.models",
         "sklearn": "archivist.sklearn",

@@ -14,6 +14,7 @@ from archivist import _formats
 from archivist.entities import (
     Experiment,
     FileInfo,
+    LoggedModel,
     Metric,
     Param,
     Run,
@@ -161,6 +162,19 @@ class _RegistryMixin:
     def delete_model_version_tag(self, name: str, version: str | int, key: str) -> None:
         self.registry_store.delete_model_version_tag(name, str(version), key)
 
+    def transition_model_version_stage(
+        self, name: str, version: str | int, stage: str, archive_existing_versions: bool = False
+    ) -> Any:
+        """Move a version to a stage (MLflow deprecated stages for aliases; kept for old scripts)."""
+        return self.registry_store.transition_model_version_stage(
+            name, str(version), stage, archive_existing_versions
+        )
+
+    def get_model_version_download_uri(self, name: str, version: str | int) -> str:
+        """The URI the version's files load from: ``models:/<model_id>`` or its source."""
+        mv = self.get_model_version(name, version)
+        return f"models:/{mv.model_id}" if mv.model_id else str(mv.source)
+
     def set_registered_model_alias(self, name: str, alias: str, version: str | int) -> None:
         self.registry_store.set_registered_model_alias(name, alias, str(version))
 
@@ -194,6 +208,23 @@ class _RegistryMixin:
                 f"{ACCEPTED_FORMS}"
             )
         return self.get_model_version(name, version)
+
+    # ------------------------------------------------------------- logged models
+    def get_logged_model(self, model_id: str) -> LoggedModel:
+        return self._tracking.get_logged_model(model_id)
+
+    def search_logged_models(
+        self, experiment_ids: Sequence[str] | str, max_results: int = 1000
+    ) -> list[LoggedModel]:
+        """Active logged models of the experiments, newest first."""
+        ids = [experiment_ids] if isinstance(experiment_ids, str) else list(experiment_ids)
+        return self._tracking.search_logged_models([str(i) for i in ids], max_results)
+
+    def set_logged_model_tags(self, model_id: str, tags: dict[str, Any]) -> None:
+        self._tracking.set_logged_model_tags(model_id, {k: str(v) for k, v in tags.items()})
+
+    def delete_logged_model(self, model_id: str) -> None:
+        self._tracking.delete_logged_model(model_id)
 
     def register_model(
         self, model_uri: str, name: str, tags: dict[str, Any] | None = None

@@ -34,8 +34,11 @@ __all__ = [
     "get_artifact_uri",
     "get_experiment",
     "get_experiment_by_name",
+    "get_parent_run",
+    "get_registry_uri",
     "get_run",
     "get_tracking_uri",
+    "is_tracking_uri_set",
     "last_active_run",
     "log_artifact",
     "log_artifacts",
@@ -49,11 +52,14 @@ __all__ = [
     "log_table",
     "log_text",
     "register_model",
+    "restore_experiment",
+    "restore_run",
     "search_experiments",
     "search_runs",
     "set_experiment",
     "set_experiment_tag",
     "set_experiment_tags",
+    "set_registry_uri",
     "set_tag",
     "set_tags",
     "set_tracking_uri",
@@ -69,6 +75,7 @@ class _State:
     tracking_uri: str | None = None
     experiment_id: str | None = None
     last_run_id: str | None = None
+    last_model_id: str | None = None
     clients: dict[tuple[str | None, ...], ArchivistClient] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -87,6 +94,29 @@ def get_tracking_uri() -> str:
     from archivist.stores import resolve_location
 
     return resolve_location(_state.tracking_uri).tracking_uri
+
+
+def is_tracking_uri_set() -> bool:
+    """True when ``set_tracking_uri()`` or ``ARCHIVIST_TRACKING_URI`` chose the store."""
+    return _state.tracking_uri is not None or bool(os.environ.get("ARCHIVIST_TRACKING_URI"))
+
+
+def get_registry_uri() -> str:
+    """The registry lives in the tracking store, so this is :func:`get_tracking_uri`."""
+    return get_tracking_uri()
+
+
+def set_registry_uri(uri: str | os.PathLike[str]) -> None:
+    """Accept ``uri`` when it is the tracking store's; the registry cannot live elsewhere."""
+    from archivist.stores import resolve_location
+
+    wanted = resolve_location(os.fspath(uri)).tracking_uri
+    if wanted != get_tracking_uri():
+        raise InvalidArgument(
+            f"registry URI {os.fspath(uri)!r} differs from the tracking URI "
+            f"{get_tracking_uri()!r}; Archivist keeps the registry in the tracking store, so "
+            "call set_tracking_uri() with that URI instead"
+        )
 
 
 def _client() -> ArchivistClient:
@@ -343,6 +373,16 @@ def last_active_run() -> Run | None:
     if _state.last_run_id is None:
         return None
     return _client().get_run(_state.last_run_id)
+
+
+def get_parent_run(run_id: str) -> Run | None:
+    """The run that ``run_id`` was started under with ``nested=True`` (None for a top run)."""
+    parent = _client().get_run(run_id).data.tags.get(PARENT_RUN_TAG)
+    return None if parent is None else _client().get_run(parent)
+
+
+def _set_last_model(model_id: str) -> None:
+    _state.last_model_id = model_id
 
 
 def _run_id_or_start(run_id: str | None = None) -> str:

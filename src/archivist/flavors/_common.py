@@ -104,8 +104,7 @@ def log_saved_model(
 
     ``save(path, run_id, model_id)`` writes the model directory and returns its Model.
     """
-    from archivist.entities import ModelInfo
-    from archivist.fluent import _active_experiment_id, _client, _run_id_or_start
+    from archivist.fluent import _active_experiment_id, _client, _run_id_or_start, _set_last_model
 
     if name is not None and artifact_path is not None and name != artifact_path:
         raise InvalidArgument(
@@ -140,6 +139,7 @@ def log_saved_model(
             model = save(path, rid, logged.model_id)
             client.artifact_store.log_dir(logged.model_id, path)
         logged = store.finalize_logged_model(logged.model_id, "READY")
+        _set_last_model(logged.model_id)
     except BaseException:
         store.finalize_logged_model(logged.model_id, "FAILED")
         raise
@@ -147,23 +147,15 @@ def log_saved_model(
     if registered_model_name is not None:
         mv = client.register_model(f"models:/{logged.model_id}", registered_model_name)
         version = int(mv.version)
-    return ModelInfo(
+    from archivist.models.info import model_info
+
+    return model_info(
+        model,
+        logged,
         model_uri=f"models:/{logged.model_id}",
-        model_id=logged.model_id,
-        run_id=rid,
         name=model_name,
-        flavors=model.flavors,
-        signature=model.signature,
-        metadata=model.metadata,
-        utc_time_created=model.utc_time_created,
-        model_uuid=model.model_uuid,
-        saved_input_example_info=model.saved_input_example_info,
+        run_id=rid,
         registered_model_version=version,
-        params=logged.params,
-        tags=logged.tags,
-        creation_timestamp=logged.creation_timestamp,
-        artifact_location=logged.artifact_location,
-        env_vars=model.env_vars,
     )
 
 

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
         warn_mismatches,
         write_environment,
     )
+    from archivist.models.info import get_model_info
     from archivist.models.model import Model, load_input_example, save_input_example
     from archivist.models.signature import (
         AnyType,
@@ -63,6 +64,7 @@ _EXPORTS = {
         "validate_example",
     ),
     "archivist.models.model": ("Model", "load_input_example", "save_input_example"),
+    "archivist.models.info": ("get_model_info",),
     "archivist.models.environment": (
         "check_versions",
         "conda_yaml",
@@ -95,6 +97,7 @@ __all__ = [
     "enforce_params",
     "enforce_schema",
     "environment_info",
+    "get_model_info",
     "infer_param_schema",
     "infer_schema",
     "infer_signature",

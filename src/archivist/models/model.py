@@ -229,8 +229,6 @@ class Model:
             ResourceNotFound: there is no MLmodel file at ``path``.
             InvalidArgument: the file is not a valid MLmodel file.
         """
-        import yaml
-
         target = Path(path)
         if target.is_dir():
             target = target / MLMODEL_FILE
@@ -238,18 +236,25 @@ class Model:
             raise ResourceNotFound(
                 f"no MLmodel file at '{target}'; give a model directory or its MLmodel file"
             )
+        return cls.from_yaml(target.read_bytes(), str(target))
+
+    @classmethod
+    def from_yaml(cls, data: bytes | str, where: str) -> Model:
+        """Parse the bytes of an ``MLmodel`` file; ``where`` names it in errors."""
+        import yaml
+
         try:
-            content = yaml.safe_load(target.read_text(encoding="utf-8"))
+            content = yaml.safe_load(data.decode("utf-8") if isinstance(data, bytes) else data)
         except (yaml.YAMLError, UnicodeDecodeError) as e:
             raise InvalidArgument(
-                f"'{target}' is not valid YAML ({e}); fix or re-save the model"
+                f"'{where}' is not valid YAML ({e}); fix or re-save the model"
             ) from None
         if not isinstance(content, Mapping):
-            raise InvalidArgument(f"'{target}' does not hold a YAML mapping; re-save the model")
+            raise InvalidArgument(f"'{where}' does not hold a YAML mapping; re-save the model")
         try:
             return cls.from_dict(content)
         except InvalidArgument as e:
-            raise InvalidArgument(f"'{target}': {e.message}") from None
+            raise InvalidArgument(f"'{where}': {e.message}") from None
 
 
 # --------------------------------------------------------------------------- input examples

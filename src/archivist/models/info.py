@@ -1,0 +1,79 @@
+"""``ModelInfo``: what ``log_model`` returns and what ``get_model_info`` reads back."""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+from archivist.entities import LoggedModel, ModelInfo
+
+if TYPE_CHECKING:
+    from archivist.models.model import Model
+
+__all__ = ["get_model_info", "model_info"]
+
+
+def model_info(
+    model: Model,
+    logged: LoggedModel | None,
+    *,
+    model_uri: str,
+    name: str,
+    run_id: str | None,
+    registered_model_version: int | None = None,
+) -> ModelInfo:
+    """Combine a model's ``MLmodel`` content with its ``LoggedModel`` row (when it has one)."""
+    return ModelInfo(
+        model_uri=model_uri,
+        model_id=(logged.model_id if logged else model.model_id) or "",
+        run_id=run_id,
+        name=name,
+        flavors=model.flavors,
+        signature=model.signature,
+        metadata=model.metadata,
+        utc_time_created=model.utc_time_created,
+        model_uuid=model.model_uuid,
+        saved_input_example_info=model.saved_input_example_info,
+        registered_model_version=registered_model_version,
+        params=dict(logged.params) if logged else {},
+        tags=dict(logged.tags) if logged else {},
+        creation_timestamp=logged.creation_timestamp if logged else None,
+        artifact_location=logged.artifact_location if logged else None,
+        env_vars=model.env_vars,
+    )
+
+
+def get_model_info(model_uri: str | os.PathLike[str]) -> ModelInfo:
+    """Describe the model at ``model_uri`` without downloading or loading it.
+
+    Only its ``MLmodel`` file is read. Accepts every model URI form (see
+    :mod:`archivist.models.resolve`).
+
+    Example:
+        >>> info = get_model_info("models:/iris-classifier@champion")
+        >>> info.signature.inputs
+    """
+    from archivist.models.model import MLMODEL_FILE, Model
+    from archivist.models.resolve import model_source, resolve_model_uri
+
+    text = os.fspath(model_uri)
+    if not text.startswith(("models:", "runs:")):
+        local = resolve_model_uri(text).local_dir  # a local directory: nothing is copied
+        model = Model.load(local)
+        name = model.artifact_path or os.path.basename(os.path.normpath(local))
+        return model_info(model, None, model_uri=text, name=name, run_id=model.run_id)
+
+    from archivist.fluent import _client
+
+    client = _client()
+    model_id, run_id = model_source(text, client)
+    if model_id is not None:
+        logged = client.get_logged_model(model_id)
+        data = client.artifact_store.read_bytes(model_id, MLMODEL_FILE)
+        model = Model.from_yaml(data, f"{text} ({MLMODEL_FILE})")
+        return model_info(model, logged, model_uri=text, name=logged.name, run_id=run_id)
+    # runs:/<run_id>/<path> naming a model directory logged as plain artifacts
+    path = text.split("/", 2)[2].strip("/")
+    data = client.artifact_store.read_bytes(str(run_id), f"{path}/{MLMODEL_FILE}")
+    model = Model.from_yaml(data, f"{text} ({MLMODEL_FILE})")
+    return model_info(model, None, model_uri=text, name=path, run_id=run_id)
