@@ -190,6 +190,27 @@ def test_missing_and_unreadable_local_paths(tmp_path: Path) -> None:
     assert archivist.ArchivistClient().list_artifacts(run.info.run_id) == []
 
 
+def test_symlinks_are_followed_and_a_loop_is_a_clear_error(tmp_path: Path) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (shared / "w.bin").write_bytes(b"weights")
+    d = tmp_path / "d"
+    (d / "sub").mkdir(parents=True)
+    (d / "sub" / "a.txt").write_text("a")
+    (d / "one").symlink_to(shared)  # the same folder twice is not a loop
+    (d / "two").symlink_to(shared)
+    (d / "f.txt").symlink_to(d / "sub" / "a.txt")
+    with archivist.start_run() as run:
+        archivist.log_artifacts(d)
+        paths = [f.path for f in archivist.ArchivistClient().artifact_store.entries(run.info.run_id)]
+        assert paths == ["f.txt", "one/w.bin", "sub/a.txt", "two/w.bin"]
+        (d / "sub" / "back").symlink_to(d)
+        with pytest.raises(InvalidArgument, match=r"symlink loop: 'sub/back' leads back"):
+            archivist.log_artifacts(d, artifact_path="again")
+    entries = archivist.ArchivistClient().artifact_store.entries(run.info.run_id)
+    assert [e.path for e in entries] == paths  # nothing of the refused call was logged
+
+
 def test_corrupted_blob_is_an_error_on_read(tmp_path: Path) -> None:
     with archivist.start_run() as run:
         archivist.log_text("precious data" * 10, "a.txt")

@@ -224,4 +224,11 @@ def test_bad_step_and_timestamp_name_the_metric(store: SqlTrackingStore) -> None
         store.log_batch(rid, metrics=[Metric("acc", 1.0, 5, "two")])  # type: ignore[arg-type]
     with pytest.raises(InvalidArgument, match=r"timestamp 1\.5"):
         store.log_batch(rid, metrics=[Metric("acc", 1.0, 1.5, 0)])  # type: ignore[arg-type]
-    assert store.get_metric_history(rid, "acc") == []
+    with pytest.raises(InvalidArgument, match=r"'acc' got step 9223372036854775808, which does not fit in 64 bits"):
+        store.log_batch(rid, metrics=[Metric("acc", 1.0, 0, 2**63)])
+    with pytest.raises(InvalidArgument, match=r"timestamp -9223372036854775809"):
+        store.log_batch(rid, metrics=[Metric("acc", 1.0, -(2**63) - 1, 0)])
+    with pytest.raises(InvalidArgument, match="does not fit in 64 bits"):
+        store.log_batch(rid, metrics=[Metric("acc", 1.0, 0, 1e30)])
+    store.log_batch(rid, metrics=[Metric("acc", 1.0, 0, 2**63 - 1), Metric("acc", 2.0, 0, -(2**63))])
+    assert sorted(m.step for m in store.get_metric_history(rid, "acc")) == [-(2**63), 2**63 - 1]

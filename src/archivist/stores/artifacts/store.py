@@ -61,17 +61,29 @@ def check_local_dir(local_dir: str | os.PathLike[str]) -> Path:
 
 
 def _walk_files(root: Path) -> list[tuple[str, str]]:
-    """(absolute path, relative posix path) of every file below ``root``, sorted."""
+    """(absolute path, relative posix path) of every file below ``root``, sorted.
+
+    Symlinks are followed; one that leads back to a folder above it is an error, since
+    following it would never end.
+    """
     out: list[tuple[str, str]] = []
-    stack = [(str(root), "")]
+    top = os.stat(root)
+    stack = [(str(root), "", frozenset({(top.st_dev, top.st_ino)}))]
     while stack:
-        directory, rel = stack.pop()
+        directory, rel, above = stack.pop()
         with os.scandir(directory) as it:
             for entry in it:
                 name = entry.name
                 child_rel = f"{rel}/{name}" if rel else name
                 if entry.is_dir():
-                    stack.append((entry.path, child_rel))
+                    st = entry.stat()
+                    ident = (st.st_dev, st.st_ino)
+                    if ident in above:
+                        raise InvalidArgument(
+                            f"local_dir '{root}' holds a symlink loop: {child_rel!r} leads back "
+                            "to a folder above it; remove the link or log a folder without it"
+                        )
+                    stack.append((entry.path, child_rel, above | {ident}))
                 elif entry.is_file():
                     out.append((entry.path, child_rel))
     out.sort(key=lambda t: t[1])
