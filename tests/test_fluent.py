@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -272,3 +273,28 @@ def test_mlflow_exception_names_catch_our_errors() -> None:
     with pytest.raises(MlflowException) as caught:
         archivist.get_run("f" * 32)
     assert caught.value.error_code == "RESOURCE_DOES_NOT_EXIST"
+
+
+@pytest.mark.parametrize(
+    ("call", "what"),
+    [
+        (lambda: archivist.log_params([("a", 1)]), "params"),
+        (lambda: archivist.log_metrics([1.0, 2.0]), "metrics"),
+        (lambda: archivist.set_tags("k=v"), "tags"),
+        (lambda: archivist.set_experiment_tags(None), "tags"),
+    ],
+)
+def test_batch_calls_need_a_dict_and_start_no_run(call: Any, what: str) -> None:
+    with pytest.raises(InvalidArgument, match=f"^{what} must be a dict of key -> value, got "):
+        call()
+    assert archivist.active_run() is None
+    assert archivist.search_runs(search_all_experiments=True, output_format="list") == []
+
+
+def test_log_metrics_step_is_validated() -> None:
+    with archivist.start_run() as run:
+        with pytest.raises(InvalidArgument, match="'acc' got step 'two'"):
+            archivist.log_metrics({"acc": 1.0}, step="two")  # type: ignore[arg-type]
+        archivist.log_metrics({"acc": 1.0}, step=3)
+    history = archivist.ArchivistClient().get_metric_history(run.info.run_id, "acc")
+    assert [(m.value, m.step) for m in history] == [(1.0, 3)]

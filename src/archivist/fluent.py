@@ -12,6 +12,7 @@ import contextlib
 import os
 import threading
 import time
+from collections.abc import Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -139,6 +140,15 @@ def _client() -> ArchivistClient:
     return client
 
 
+def _items(what: str, mapping: Any) -> Any:
+    """``mapping.items()``, or a clear error when ``mapping`` is not a dict."""
+    if not isinstance(mapping, Mapping):
+        raise InvalidArgument(
+            f"{what} must be a dict of key -> value, got {type(mapping).__name__} {mapping!r:.80}"
+        )
+    return mapping.items()
+
+
 # ------------------------------------------------------------------- experiments
 def set_experiment(
     experiment_name: str | None = None, experiment_id: str | None = None
@@ -226,7 +236,7 @@ def set_experiment_tag(key: str, value: Any) -> None:
 
 
 def set_experiment_tags(tags: dict[str, Any]) -> None:
-    for k, v in tags.items():
+    for k, v in _items("tags", tags):
         set_experiment_tag(k, v)
 
 
@@ -433,9 +443,8 @@ def log_param(key: str, value: Any, synchronous: bool | None = None, *, run_id: 
 def log_params(
     params: dict[str, Any], synchronous: bool | None = None, *, run_id: str | None = None
 ) -> None:
-    _client().log_batch(
-        _run_id_or_start(run_id), params=[Param(str(k), str(v)) for k, v in params.items()]
-    )
+    batch = [Param(str(k), str(v)) for k, v in _items("params", params)]
+    _client().log_batch(_run_id_or_start(run_id), params=batch)
 
 
 def log_metric(
@@ -460,10 +469,8 @@ def log_metrics(
     **_ignored: Any,
 ) -> None:
     ts = timestamp or int(time.time() * 1000)
-    _client().log_batch(
-        _run_id_or_start(run_id),
-        metrics=[Metric(k, v, ts, int(step or 0)) for k, v in metrics.items()],
-    )
+    batch = [Metric(k, v, ts, 0 if step is None else step) for k, v in _items("metrics", metrics)]
+    _client().log_batch(_run_id_or_start(run_id), metrics=batch)
 
 
 def set_tag(key: str, value: Any, synchronous: bool | None = None) -> None:
@@ -471,9 +478,8 @@ def set_tag(key: str, value: Any, synchronous: bool | None = None) -> None:
 
 
 def set_tags(tags: dict[str, Any], synchronous: bool | None = None) -> None:
-    _client().log_batch(
-        _run_id_or_start(), tags=[RunTag(str(k), str(v)) for k, v in tags.items()]
-    )
+    batch = [RunTag(str(k), str(v)) for k, v in _items("tags", tags)]
+    _client().log_batch(_run_id_or_start(), tags=batch)
 
 
 def delete_tag(key: str) -> None:
