@@ -232,10 +232,9 @@ class _RegistryMixin:
         """Register the model at ``model_uri`` as a new version of ``name``."""
         from archivist.models.resolve import model_source
 
-        model_id, run_id = model_source(model_uri, self)  # type: ignore[arg-type]
+        source = model_source(model_uri, self)  # type: ignore[arg-type]
         return self.create_model_version(
-            name, model_uri if model_id is None else f"models:/{model_id}", run_id, tags,
-            model_id=model_id,
+            name, source.uri, source.run_id, tags, model_id=source.model_id
         )
 
 

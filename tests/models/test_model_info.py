@@ -83,3 +83,24 @@ def test_fluent_registry_searches_and_stage_transitions() -> None:
     assert [v.version for v in client.get_latest_versions("iris-a", ["Production"])] == ["2"]
     with pytest.raises(InvalidArgument):
         client.transition_model_version_stage("iris-a", 1, "Shipped")
+
+
+def test_model_logged_as_plain_artifacts_registers_and_loads(tmp_path: Path) -> None:
+    model, X = _model()
+    archivist.sklearn.save_model(model, tmp_path / "saved")
+    with archivist.start_run() as run:
+        archivist.log_artifacts(tmp_path / "saved", artifact_path="exported")
+        archivist.log_text("not a model", "notes/readme.txt")
+    rid = run.info.run_id
+    client = archivist.ArchivistClient()
+    for uri in (f"runs:/{rid}/nothing", f"runs:/{rid}/notes"):
+        with pytest.raises(ResourceNotFound, match="no 'nothing/MLmodel' artifact|no 'notes/MLmodel'"):
+            archivist.register_model(uri, "exported-model")
+    assert archivist.search_registered_models() == []  # nothing was registered
+    mv = archivist.register_model(f"runs:/{rid}/exported", "exported-model")
+    assert mv.source == f"runs:/{rid}/exported" and mv.model_id is None
+    loaded = archivist.sklearn.load_model("models:/exported-model/1")
+    assert (loaded.predict(X) == model.predict(X)).all()
+    info = get_model_info("models:/exported-model/1")
+    assert info.run_id == rid and info.name == "exported" and "sklearn" in info.flavors
+    assert client.get_model_version_download_uri("exported-model", 1) == f"runs:/{rid}/exported"

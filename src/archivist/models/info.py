@@ -66,14 +66,14 @@ def get_model_info(model_uri: str | os.PathLike[str]) -> ModelInfo:
     from archivist.fluent import _client
 
     client = _client()
-    model_id, run_id = model_source(text, client)
-    if model_id is not None:
-        logged = client.get_logged_model(model_id)
-        data = client.artifact_store.read_bytes(model_id, MLMODEL_FILE)
+    source = model_source(text, client)
+    if source.model_id is not None:
+        logged = client.get_logged_model(source.model_id)
+        data = client.artifact_store.read_bytes(source.model_id, MLMODEL_FILE)
         model = Model.from_yaml(data, f"{text} ({MLMODEL_FILE})")
-        return model_info(model, logged, model_uri=text, name=logged.name, run_id=run_id)
-    # runs:/<run_id>/<path> naming a model directory logged as plain artifacts
-    path = text.split("/", 2)[2].strip("/")
-    data = client.artifact_store.read_bytes(str(run_id), f"{path}/{MLMODEL_FILE}")
+        return model_info(model, logged, model_uri=text, name=logged.name, run_id=source.run_id)
+    # a model directory logged as plain artifacts of a run
+    path = str(source.run_path)
+    data = client.artifact_store.read_bytes(str(source.run_id), f"{path}/{MLMODEL_FILE}")
     model = Model.from_yaml(data, f"{text} ({MLMODEL_FILE})")
-    return model_info(model, None, model_uri=text, name=path, run_id=run_id)
+    return model_info(model, None, model_uri=text, name=path, run_id=source.run_id)

@@ -21,7 +21,14 @@ from archivist.errors import InvalidArgument, ResourceNotFound
 if TYPE_CHECKING:
     from archivist.client import ArchivistClient
 
-__all__ = ["ACCEPTED_FORMS", "ResolvedModel", "model_source", "release", "resolve_model_uri"]
+__all__ = [
+    "ACCEPTED_FORMS",
+    "ModelSource",
+    "ResolvedModel",
+    "model_source",
+    "release",
+    "resolve_model_uri",
+]
 
 ACCEPTED_FORMS = (
     "models:/<model_id>, runs:/<run_id>/<name>, models:/<name>/<version>, "
@@ -45,23 +52,49 @@ def _unknown(uri: str, why: str) -> InvalidArgument:
     return InvalidArgument(f"model URI {uri!r} {why}; accepted forms: {ACCEPTED_FORMS}")
 
 
-def model_source(uri: str, client: ArchivistClient) -> tuple[str | None, str | None]:
-    """``(model_id, run_id)`` a store URI names (without downloading anything)."""
+@dataclass(frozen=True, slots=True)
+class ModelSource:
+    """Where a store URI's model lives: a logged model, or a folder of a run's artifacts."""
+
+    model_id: str | None
+    run_id: str | None
+    #: the folder in the run's artifacts, when the model is not a logged model
+    run_path: str | None = None
+
+    @property
+    def uri(self) -> str:
+        """The canonical URI: ``models:/<model_id>`` or ``runs:/<run_id>/<path>``."""
+        if self.model_id is not None:
+            return f"models:/{self.model_id}"
+        return f"runs:/{self.run_id}/{self.run_path}"
+
+
+def model_source(uri: str, client: ArchivistClient) -> ModelSource:
+    """The model a store URI names, checked to exist (without downloading anything)."""
     if uri.startswith("models:/"):
         rest = uri[len("models:/") :].strip("/")
         if _MODEL_ID.match(rest):
             model = client.tracking_store.get_logged_model(rest)
-            return model.model_id, model.source_run_id
+            return ModelSource(model.model_id, model.source_run_id)
         version = client.resolve_model_version(rest, uri)
         if version.model_id:
-            return version.model_id, version.run_id
+            return ModelSource(version.model_id, version.run_id)
         return model_source(version.source, client)
     m = _RUNS.match(uri)
     if m:
         run_id, path = m.group("run"), m.group("path").strip("/")
         client.get_run(run_id)
         found = client.tracking_store.find_logged_model(run_id, path)
-        return (found.model_id if found else None), run_id
+        if found is not None:
+            return ModelSource(found.model_id, run_id)
+        mlmodel = f"{path}/MLmodel"
+        if not any(e.path == mlmodel for e in client.artifact_store.entries(run_id, path)):
+            raise ResourceNotFound(
+                f"model URI {uri!r}: run {run_id} has no model named {path!r} (no logged model "
+                f"and no {mlmodel!r} artifact); list its models with 'archivist models list' "
+                "or its artifacts with 'archivist artifacts list'"
+            )
+        return ModelSource(None, run_id, path)
     raise _unknown(uri, "is not a model store URI")
 
 
@@ -88,43 +121,25 @@ def resolve_model_uri(
         from archivist.fluent import _client
 
         client = _client()
-    model_id, run_id = model_source(text, client)
+    source = model_source(text, client)
     if dst is not None:
-        return _materialize(text, client, dst, model_id, run_id, None)
+        return _materialize(client, dst, source, None)
     out = tempfile.mkdtemp(prefix="archivist-model-")
     try:
-        return _materialize(text, client, out, model_id, run_id, out)
+        return _materialize(client, out, source, out)
     except BaseException:
         shutil.rmtree(out, ignore_errors=True)
         raise
 
 
 def _materialize(
-    text: str,
-    client: ArchivistClient,
-    out: str,
-    model_id: str | None,
-    run_id: str | None,
-    temp_root: str | None,
+    client: ArchivistClient, out: str, source: ModelSource, temp_root: str | None
 ) -> ResolvedModel:
-    store = client.artifact_store
-    if model_id is not None:
-        store.download(model_id, "", out, link=True)
-        return ResolvedModel(out, model_id, run_id, temp_root)
-    m = _RUNS.match(text)
-    if m is None or run_id is None:
-        raise _unknown(text, "names no model")
-    path = m.group("path").strip("/")
-    try:
-        local_dir = store.download(run_id, path, out, link=True)
-    except ResourceNotFound:
-        raise ResourceNotFound(
-            f"model URI {text!r}: run {run_id} has no model named {path!r}; list its models "
-            "with 'archivist models list' or its artifacts with 'archivist artifacts list'"
-        ) from None
-    if not Path(local_dir, "MLmodel").is_file():
-        raise ResourceNotFound(f"model URI {text!r}: {path!r} in run {run_id} holds no MLmodel")
-    return ResolvedModel(local_dir, None, run_id, temp_root)
+    if source.model_id is not None:
+        client.artifact_store.download(source.model_id, "", out, link=True)
+        return ResolvedModel(out, source.model_id, source.run_id, temp_root)
+    local_dir = client.artifact_store.download(str(source.run_id), source.run_path, out, link=True)
+    return ResolvedModel(local_dir, None, source.run_id, temp_root)
 
 
 def release(resolved: ResolvedModel) -> None:
