@@ -14,6 +14,7 @@ __all__ = [
     "FSYNC",
     "GC_GRACE_SECONDS",
     "PACK_MAX_BYTES",
+    "SCORING_MAX_BODY_BYTES",
     "TRACKING_URI",
     "Setting",
 ]
@@ -96,4 +97,10 @@ ALLOW_PICKLE: Setting[bool] = Setting(
     bool,
     True,
     "Whether loading pickle-based models is allowed; 0 refuses them.",
+)
+SCORING_MAX_BODY_BYTES: Setting[int] = Setting(
+    "ARCHIVIST_SCORING_MAX_BODY_BYTES",
+    int,
+    256 << 20,
+    "The scoring server answers 413 to a POST /invocations body larger than this.",
 )

@@ -99,7 +99,9 @@ def get_tracking_uri() -> str:
 
 def is_tracking_uri_set() -> bool:
     """True when ``set_tracking_uri()`` or ``ARCHIVIST_TRACKING_URI`` chose the store."""
-    return _state.tracking_uri is not None or bool(os.environ.get("ARCHIVIST_TRACKING_URI"))
+    from archivist import config
+
+    return _state.tracking_uri is not None or bool(config.TRACKING_URI.get())
 
 
 def get_registry_uri() -> str:

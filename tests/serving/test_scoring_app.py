@@ -372,3 +372,28 @@ async def test_tensor_ragged_inputs_are_refused(tensor_model: Logged) -> None:
     )
     response = await call(app, {"instances": rows_of(tensor_model).to_numpy().tolist()})
     assert response.json() == {"predictions": expected(tensor_model)}
+
+
+async def test_bodies_over_the_limit_get_413_and_the_server_goes_on(
+    frame_model: Logged, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    frame = rows_of(frame_model)
+    body = json.dumps({"dataframe_split": frame.to_dict(orient="split")})
+    app = create_app(frame_model.model, max_body_bytes=len(body))
+    assert (await call(app, body)).status_code == 200  # exactly at the limit
+    assert_error(await call(app, body + " "), 413, "REQUEST_LIMIT_EXCEEDED", f"limit of {len(body)} bytes")
+
+    async def chunked() -> Any:  # no Content-Length: the limit holds while streaming
+        for _ in range(4):
+            yield body.encode()
+
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://model") as client:
+        response = await client.post("/invocations", content=chunked(),
+                                     headers={"Content-Type": "application/json"})
+    assert_error(response, 413, "REQUEST_LIMIT_EXCEEDED")
+    assert (await call(app, body)).json() == {"predictions": expected(frame_model)}
+    monkeypatch.setenv("ARCHIVIST_SCORING_MAX_BODY_BYTES", "10")
+    assert_error(await call(create_app(frame_model.model), body), 413, "REQUEST_LIMIT_EXCEEDED", "10 bytes")
+    with pytest.raises(archivist.InvalidArgument, match="max_body_bytes 0"):
+        create_app(frame_model.model, max_body_bytes=0)

@@ -8,8 +8,8 @@ Routes:
   answered with ``{"predictions": ...}``.
 
 Errors are JSON ``{"error_code", "message"}``: 400 for a malformed body or an input that
-does not fit the model's signature, 415 for an unsupported content type, 500 when the
-model itself fails. No error stops the server.
+does not fit the model's signature, 413 for a body over the size limit, 415 for an
+unsupported content type, 500 when the model itself fails. No error stops the server.
 """
 
 from __future__ import annotations
@@ -24,8 +24,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from archivist import config
 from archivist._version import __version__
-from archivist.errors import HTTP_STATUS, ArchivistError
+from archivist.errors import HTTP_STATUS, ArchivistError, InvalidArgument
 from archivist.serving.scoring import score
 
 if TYPE_CHECKING:
@@ -38,11 +39,13 @@ _logger = logging.getLogger("archivist.serving")
 _HTTP_CODES = {404: "ENDPOINT_NOT_FOUND", 405: "BAD_REQUEST"}
 
 
-def create_app(model: PyFuncModel) -> Starlette:
+def create_app(model: PyFuncModel, *, max_body_bytes: int | None = None) -> Starlette:
     """Build the scoring app for a loaded ``model`` (kept on ``app.state.model``).
 
     Args:
         model: a model loaded with :func:`archivist.pyfunc.load_model`.
+        max_body_bytes: larger ``/invocations`` bodies get 413 before they are read whole
+            (default: ``ARCHIVIST_SCORING_MAX_BODY_BYTES``, 256 MiB).
 
     Returns:
         A Starlette ASGI app; run it with uvicorn, or call it in process through
@@ -64,6 +67,10 @@ def create_app(model: PyFuncModel) -> Starlette:
         exception_handlers={HTTPException: _http_error},
     )
     app.state.model = model
+    limit = config.SCORING_MAX_BODY_BYTES.get() if max_body_bytes is None else max_body_bytes
+    if limit <= 0:
+        raise InvalidArgument(f"max_body_bytes {limit} must be a positive number of bytes")
+    app.state.max_body_bytes = limit
     return app
 
 
@@ -81,7 +88,15 @@ async def _version(request: Request) -> Response:
 
 async def _invocations(request: Request) -> Response:
     model: PyFuncModel = request.app.state.model
-    body = await request.body()
+    body = await _read_body(request, request.app.state.max_body_bytes)
+    if body is None:
+        return _error(
+            413,
+            "REQUEST_LIMIT_EXCEEDED",
+            f"the request body is over the server's limit of {request.app.state.max_body_bytes} "
+            "bytes; send fewer rows per request, or restart the server with a larger "
+            "ARCHIVIST_SCORING_MAX_BODY_BYTES",
+        )
     content_type = request.headers.get("content-type")
     try:
         # Parsing large bodies and predicting both block, so neither runs on the loop.
@@ -100,6 +115,21 @@ async def _invocations(request: Request) -> Response:
             "matches what the model was trained on (the server log has the traceback)",
         )
     return JSONResponse(payload)
+
+
+async def _read_body(request: Request, limit: int) -> bytes | None:
+    """The body, or None as soon as it is known to be over ``limit`` bytes."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 async def _http_error(request: Request, exc: Any) -> Response:
