@@ -269,6 +269,19 @@ def test_pickle_warning_once(tmp_path: Path) -> None:
     assert pickle_warnings[0].filename == __file__  # the caller's line, not our internals
 
 
+def test_pickle_warning_names_the_model_uri_not_a_temporary_path() -> None:
+    import archivist.flavors._common as common
+
+    model, _, _ = _fitted()
+    with archivist.start_run():
+        info = archivist.sklearn.log_model(model, name="clf")
+    common._warned_pickle = False
+    with pytest.warns(UserWarning, match="pickle-based") as record:
+        archivist.sklearn.load_model(info.model_uri)
+    (message,) = [str(w.message) for w in record if "pickle-based" in str(w.message)]
+    assert f"'model.pkl of {info.model_uri}'" in message and "archivist-model-" not in message
+
+
 class AddN(archivist.pyfunc.PythonModel):
     def load_context(self, context: archivist.pyfunc.PythonModelContext) -> None:
         self.n = int(Path(context.artifacts["n"]).read_text())

@@ -317,12 +317,17 @@ def log_model(
     )
 
 
-def _load_from_dir(model_dir: str, flavor_conf: dict[str, Any]) -> Any:
+def _load_from_dir(
+    model_dir: str, flavor_conf: dict[str, Any], source: str | None = None
+) -> Any:
+    """Load the estimator; messages name ``source`` (a model URI), else the file's path."""
     add_code_to_path(model_dir, flavor_conf)
     fmt = flavor_conf.get("serialization_format", SERIALIZATION_FORMAT_CLOUDPICKLE)
-    file = os.path.join(model_dir, flavor_conf.get("pickled_model", _FILES.get(fmt, "model.pkl")))
+    name = flavor_conf.get("pickled_model", _FILES.get(fmt, "model.pkl"))
+    file = os.path.join(model_dir, name)
+    shown = file if source is None else f"{name} of {source}"
     if not os.path.isfile(file):
-        raise ArtifactCorrupted(f"model file {file!r} is missing from the model directory")
+        raise ArtifactCorrupted(f"model file {shown!r} is missing from the model directory")
     if fmt == SERIALIZATION_FORMAT_SKOPS:
         import skops.io as sio
 
@@ -330,23 +335,23 @@ def _load_from_dir(model_dir: str, flavor_conf: dict[str, Any]) -> Any:
         try:
             unknown = sorted(set(sio.get_untrusted_types(file=file)) - trusted)
         except Exception as e:
-            raise ArtifactCorrupted(f"model file {file!r} could not be read with skops: {e}") from None
+            raise ArtifactCorrupted(f"model file {shown!r} could not be read with skops: {e}") from None
         if unknown:
             raise PermissionDenied(
-                f"model file {file!r} holds types that were not trusted when it was saved: "
+                f"model file {shown!r} holds types that were not trusted when it was saved: "
                 f"{unknown}; if you trust this file, save the model again with "
                 "skops_trusted_types listing them"
             )
         try:
             return sio.load(file, trusted=sorted(trusted))
         except Exception as e:
-            raise ArtifactCorrupted(f"model file {file!r} could not be loaded with skops: {e}") from None
+            raise ArtifactCorrupted(f"model file {shown!r} could not be loaded with skops: {e}") from None
     if fmt not in (SERIALIZATION_FORMAT_CLOUDPICKLE, SERIALIZATION_FORMAT_PICKLE):
         raise InvalidArgument(
-            f"model at {model_dir!r} uses serialization_format {fmt!r}, which is unknown; known: "
+            f"model {source or model_dir!r} uses serialization_format {fmt!r}, which is unknown; known: "
             f"{list(SUPPORTED_SERIALIZATION_FORMATS)}"
         )
-    pickle_guard(file)
+    pickle_guard(shown)
     with open(file, "rb") as f:
         data = f.read()
     try:
@@ -357,7 +362,7 @@ def _load_from_dir(model_dir: str, flavor_conf: dict[str, Any]) -> Any:
         return pickle.load(io.BytesIO(data))
     except Exception as e:
         raise ArtifactCorrupted(
-            f"model file {file!r} is corrupt or truncated and could not be unpickled "
+            f"model file {shown!r} is corrupt or truncated and could not be unpickled "
             f"({type(e).__name__}: {e}); re-save the model"
         ) from None
 
@@ -381,7 +386,7 @@ def load_model(model_uri: str | os.PathLike[str], dst_path: str | None = None) -
         # Bundled code stays importable for the life of the process; anything else is in
         # memory once loaded, so a temporary copy of the files can go.
         keep = bool(conf.get("code"))
-        return _load_from_dir(resolved.local_dir, conf)
+        return _load_from_dir(resolved.local_dir, conf, os.fspath(model_uri))
     finally:
         if not keep:
             release(resolved)
