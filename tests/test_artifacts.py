@@ -243,3 +243,46 @@ def test_table_json_layout(tmp_path: Path) -> None:
         archivist.log_table(pd.DataFrame({"a": [1.5, float("nan")], "b": ["x", "y"]}), "t.json")
     raw = json.loads(archivist.ArchivistClient().read_artifact(run.info.run_id, "t.json"))
     assert raw == {"columns": ["a", "b"], "data": [[1.5, "x"], [None, "y"]]}
+
+
+def test_large_transfers_show_progress_on_a_terminal_only(tmp_path: Path) -> None:
+    import pty
+    import subprocess
+    import sys
+
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "a.bin").write_bytes(os.urandom(40 << 20))
+    (data / "b.bin").write_bytes(os.urandom(30 << 20))
+    script = (
+        "import archivist\n"
+        "with archivist.start_run() as run:\n"
+        "    archivist.log_artifacts('data', artifact_path='d')\n"
+        "archivist.artifacts.download_artifacts(run_id=run.info.run_id, dst_path='out')\n"
+    )
+
+    def run_with_stderr(stderr: int) -> None:
+        subprocess.run([sys.executable, "-c", script], cwd=tmp_path, stderr=stderr, check=True,
+                       env={**os.environ, "COLUMNS": "100", "TERM": "xterm"})
+
+    main, secondary = pty.openpty()
+    try:
+        run_with_stderr(secondary)
+        os.close(secondary)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(main, 65536)
+            except OSError:  # EIO: the terminal has no writer left
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        os.close(main)
+    assert b"storing" in shown and b"downloading" in shown and b"MB" in shown
+    for name in ("a.bin", "b.bin"):
+        assert (tmp_path / "out" / "d" / name).read_bytes() == (data / name).read_bytes()
+    piped = subprocess.run([sys.executable, "-c", script.replace("'out'", "'out2'")], cwd=tmp_path,
+                           capture_output=True, check=True)
+    assert piped.stderr == b""  # no terminal: no bar, nothing on stderr

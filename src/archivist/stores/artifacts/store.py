@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -19,6 +21,38 @@ if TYPE_CHECKING:
 __all__ = ["ArtifactStore", "check_local_dir", "check_local_file"]
 
 _PROGRESS_MIN_BYTES = 64 << 20
+
+
+def _show_progress() -> bool:
+    return sys.stderr.isatty()
+
+
+@contextlib.contextmanager
+def _progress(label: str, total: int) -> Iterator[Callable[[int], object]]:
+    """A transient rich progress bar on a terminal for transfers of 64 MiB or more.
+
+    Yields ``advance(n_bytes)``; elsewhere (a pipe, a log, small transfers) it does nothing.
+    """
+    if total < _PROGRESS_MIN_BYTES or not _show_progress():
+        yield lambda n: None
+        return
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+        TransferSpeedColumn,
+    )
+
+    columns = (
+        TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
+        TransferSpeedColumn(), TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(label, total=total)
+        yield lambda n: bar.advance(task, n)
 
 
 def _already_there(target: Path, entry: TreeEntry) -> bool:
@@ -124,7 +158,10 @@ class ArtifactStore:
         files = _walk_files(root)
         for _, rel in files:
             validate_artifact_path(rel, name="file name")
-        stored = self.blobs.put_files([p for p, _ in files])
+        paths = [p for p, _ in files]
+        total = sum(os.path.getsize(p) for p in paths) if _show_progress() else 0
+        with _progress("storing", total) as advance:
+            stored = self.blobs.put_files(paths, advance)
         entries = [
             TreeEntry(join(base, rel), digest, size)
             for (_, rel), (digest, size) in zip(files, stored, strict=True)
@@ -200,16 +237,7 @@ class ArtifactStore:
             )
         dst = Path(dst_dir).absolute()
         dst.mkdir(parents=True, exist_ok=True)
-        total = sum(e.size for e in entries)
-        progress = None
-        task = None
-        if total >= _PROGRESS_MIN_BYTES and sys.stderr.isatty():
-            from rich.progress import Progress
-
-            progress = Progress(transient=True)
-            progress.start()
-            task = progress.add_task("downloading", total=total)
-        try:
+        with _progress("downloading", sum(e.size for e in entries)) as advance:
             made: set[Path] = set()
             for e in entries:
                 target = dst / e.path
@@ -219,9 +247,5 @@ class ArtifactStore:
                     made.add(parent)
                 if not _already_there(target, e):
                     self.blobs.copy_to(e.digest, str(target), link=link)
-                if progress is not None and task is not None:
-                    progress.advance(task, e.size)
-        finally:
-            if progress is not None:
-                progress.stop()
+                advance(e.size)
         return str(dst / prefix) if prefix else str(dst)

@@ -12,7 +12,7 @@ import io
 import os
 import shutil
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import BinaryIO
 
 from archivist.errors import ArtifactCorrupted
@@ -110,9 +110,19 @@ class BlobStore(ABC):
             self.put(digest, f)  # type: ignore[arg-type]
         return digest, size
 
-    def put_files(self, paths: list[str]) -> list[tuple[str, int]]:
-        """Store many files; backends batch what they can."""
-        return [self.put_file(p) for p in paths]
+    def put_files(
+        self, paths: list[str], progress: Callable[[int], object] | None = None
+    ) -> list[tuple[str, int]]:
+        """Store many files; backends batch what they can.
+
+        ``progress(n)`` is called with the bytes of each file (or batch) once stored.
+        """
+        out = []
+        for p in paths:
+            out.append(self.put_file(p))
+            if progress is not None:
+                progress(out[-1][1])
+        return out
 
     def read_bytes(self, digest: str) -> bytes:
         with self.open(digest) as f:

@@ -19,7 +19,7 @@ import shutil
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -316,7 +316,9 @@ class LocalBlobStore(BlobStore):
                 os.unlink(tmp)
         return digest, size
 
-    def put_files(self, paths: list[str]) -> list[tuple[str, int]]:
+    def put_files(
+        self, paths: list[str], progress: Callable[[int], object] | None = None
+    ) -> list[tuple[str, int]]:
         """Store many files: small ones go into the pack in one transaction."""
         results: list[tuple[str, int] | None] = [None] * len(paths)
         rows: dict[str, tuple[str, bytes, int, int]] = {}
@@ -332,13 +334,19 @@ class LocalBlobStore(BlobStore):
             results[i] = (row[0], row[3])
         if rows:  # new blobs are added, packed ones only touched
             self._pack.put_many(rows.values())
+            if progress is not None:
+                progress(sum(r[1] for r in results if r is not None))
         if len(large) == 1:
             results[large[0]] = self.put_file(paths[large[0]])
+            if progress is not None:
+                progress(results[large[0]][1])  # type: ignore[index]
         elif large:
             # hashing, compression and kernel copies release the GIL: use every core
             with ThreadPoolExecutor(min(8, os.cpu_count() or 2)) as pool:
                 for i, stored in zip(large, pool.map(self.put_file, [paths[i] for i in large]), strict=True):
                     results[i] = stored
+                    if progress is not None:
+                        progress(stored[1])
         return [r for r in results if r is not None]
 
     def copy_to(self, digest: str, dest: str, *, link: bool = False) -> None:
