@@ -298,3 +298,17 @@ def test_log_metrics_step_is_validated() -> None:
         archivist.log_metrics({"acc": 1.0}, step=3)
     history = archivist.ArchivistClient().get_metric_history(run.info.run_id, "acc")
     assert [(m.value, m.step) for m in history] == [(1.0, 3)]
+
+
+def test_metric_links_to_models_warn_once_and_typos_fail() -> None:
+    import archivist.fluent as fluent
+
+    fluent._warned_unlinked = False
+    with archivist.start_run() as run:
+        with pytest.warns(UserWarning, match="recorded on the run only") as record:
+            archivist.log_metric("acc", 0.9, model_id="m-" + "a" * 32)
+            archivist.log_metrics({"loss": 0.1}, dataset=object())
+        assert len(record) == 1 and record[0].filename == __file__
+        with pytest.raises(TypeError):
+            archivist.log_metric("acc", 0.8, stpe=2)  # type: ignore[call-arg]
+    assert archivist.get_run(run.info.run_id).data.metrics == {"acc": 0.9, "loss": 0.1}

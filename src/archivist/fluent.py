@@ -456,9 +456,15 @@ def log_metric(
     synchronous: bool | None = None,
     timestamp: int | None = None,
     run_id: str | None = None,
-    **_ignored: Any,
+    model_id: str | None = None,
+    dataset: Any = None,
 ) -> None:
-    """Log a metric point; NaN and ±inf are kept."""
+    """Log a metric point; NaN and ±inf are kept.
+
+    ``model_id`` and ``dataset`` (MLflow 3's links from a metric to a logged model or a
+    dataset) are accepted, but the point is recorded on the run only, with a warning.
+    """
+    _warn_unlinked(model_id, dataset)
     _client().log_metric(_run_id_or_start(run_id), key, value, timestamp, step)
 
 
@@ -468,11 +474,30 @@ def log_metrics(
     synchronous: bool | None = None,
     run_id: str | None = None,
     timestamp: int | None = None,
-    **_ignored: Any,
+    model_id: str | None = None,
+    dataset: Any = None,
 ) -> None:
+    """Log several metrics at one step; see :func:`log_metric`."""
+    _warn_unlinked(model_id, dataset)
     ts = timestamp or int(time.time() * 1000)
     batch = [Metric(k, v, ts, 0 if step is None else step) for k, v in _items("metrics", metrics)]
     _client().log_batch(_run_id_or_start(run_id), metrics=batch)
+
+
+_warned_unlinked = False
+
+
+def _warn_unlinked(model_id: str | None, dataset: Any) -> None:
+    global _warned_unlinked
+    if (model_id is None and dataset is None) or _warned_unlinked:
+        return
+    _warned_unlinked = True
+    from archivist._warnings import warn
+
+    warn(
+        "metrics are recorded on the run only: Archivist does not link them to a logged "
+        "model (model_id=) or a dataset (dataset=) yet"
+    )
 
 
 def set_tag(key: str, value: Any, synchronous: bool | None = None) -> None:
