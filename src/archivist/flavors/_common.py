@@ -17,7 +17,13 @@ if TYPE_CHECKING:
     from archivist.entities import ModelInfo
     from archivist.models.model import Model
 
-__all__ = ["LOADER_MODULES", "copy_code_paths", "log_saved_model", "pickle_guard"]
+__all__ = [
+    "LOADER_MODULES",
+    "copy_code_paths",
+    "log_saved_model",
+    "pickle_guard",
+    "refuse_unknown_kwargs",
+]
 
 # MLflow's loader modules -> ours, so models saved by either load with either.
 LOADER_MODULES = {
@@ -44,6 +50,15 @@ def pickle_guard(path: str) -> None:
         warn(
             f"loading pickle-based model file {path!r}: unpickling runs code, so load only "
             "models from sources you trust (set ARCHIVIST_ALLOW_PICKLE=0 to refuse them)"
+        )
+
+
+def refuse_unknown_kwargs(function: str, kwargs: dict[str, Any]) -> None:
+    """``**kwargs`` stays in log_model's signature (MLflow's has it) but takes nothing unknown."""
+    if kwargs:
+        raise InvalidArgument(
+            f"{function} got unexpected keyword argument(s) {sorted(kwargs)}; check their "
+            f"spelling against help({function})"
         )
 
 

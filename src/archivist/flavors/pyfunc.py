@@ -21,6 +21,7 @@ from archivist.flavors._common import (
     copy_code_paths,
     log_saved_model,
     pickle_guard,
+    refuse_unknown_kwargs,
 )
 
 if TYPE_CHECKING:
@@ -290,7 +291,8 @@ def log_model(
     **kwargs: Any,
 ) -> ModelInfo:
     """Log a custom :class:`PythonModel` (and files it needs, as ``artifacts``)."""
-    del await_registration_for, kwargs
+    del await_registration_for  # registration is synchronous here
+    refuse_unknown_kwargs("archivist.pyfunc.log_model", kwargs)
     if python_model is None:
         raise InvalidArgument("pyfunc.log_model needs python_model=, a PythonModel instance")
 

@@ -23,6 +23,7 @@ from archivist.flavors._common import (
     copy_code_paths,
     log_saved_model,
     pickle_guard,
+    refuse_unknown_kwargs,
 )
 
 if TYPE_CHECKING:
@@ -280,7 +281,8 @@ def log_model(
         >>> info = archivist.sklearn.log_model(model, name="iris", signature=sig)
         >>> archivist.sklearn.load_model(info.model_uri).predict(X)
     """
-    del await_registration_for, kwargs  # registration is synchronous here
+    del await_registration_for  # registration is synchronous here
+    refuse_unknown_kwargs("archivist.sklearn.log_model", kwargs)
 
     def save(path: str, run_id: str | None, mid: str) -> Model:
         return save_model(
