@@ -240,7 +240,7 @@ def test_bad_input_logs_nothing() -> None:
             archivist.sklearn.log_model(model, name="x", registered_model_name="n" * 300)
         with pytest.raises(InvalidArgument, match=r"unexpected keyword argument\(s\) \['signatrue'\]"):
             archivist.sklearn.log_model(model, name="x", signatrue=None)
-        with pytest.raises(InvalidArgument, match="pyfunc.log_model got unexpected"):
+        with pytest.raises(InvalidArgument, match=r"pyfunc\.log_model got unexpected"):
             archivist.pyfunc.log_model(name="x", python_model=AddN(), artefacts={})
     assert _logged_model_count() == 0
     assert archivist.ArchivistClient().search_registered_models() == []
