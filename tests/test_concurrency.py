@@ -1,4 +1,4 @@
-"""Several processes and threads logging into one local store lose nothing."""
+"""Several processes and threads logging into one store lose nothing (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -26,8 +26,8 @@ print(" ".join(ids))
 """
 
 
-def test_processes_and_threads_share_a_store(tmp_path: Path) -> None:
-    store = str(tmp_path / "store")
+def test_processes_and_threads_share_a_store(tmp_path: Path, tracking_uri: str) -> None:
+    store = tracking_uri
     script = tmp_path / "worker.py"
     script.write_text(WORKER)
     procs = [
