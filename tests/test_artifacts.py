@@ -211,6 +211,20 @@ def test_symlinks_are_followed_and_a_loop_is_a_clear_error(tmp_path: Path) -> No
     assert [e.path for e in entries] == paths  # nothing of the refused call was logged
 
 
+@pytest.mark.parametrize("name", ["a\\b.txt", "C:evil.txt", "tab\there.txt"])
+def test_local_names_that_cannot_be_artifact_paths(tmp_path: Path, name: str) -> None:
+    d = tmp_path / "d"
+    d.mkdir()
+    (d / "fine.txt").write_text("ok")
+    (d / name).write_text("x")
+    with archivist.start_run() as run:
+        for call in (lambda: archivist.log_artifacts(d), lambda: archivist.log_artifact(d / name)):
+            with pytest.raises(InvalidArgument, match="cannot be logged under its own name") as e:
+                call()
+            assert repr(name) in str(e.value) and "rename it" in str(e.value)
+    assert archivist.ArchivistClient().artifact_store.entries(run.info.run_id) == []
+
+
 def test_corrupted_blob_is_an_error_on_read(tmp_path: Path) -> None:
     with archivist.start_run() as run:
         archivist.log_text("precious data" * 10, "a.txt")

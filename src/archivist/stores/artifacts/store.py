@@ -68,6 +68,18 @@ def _already_there(target: Path, entry: TreeEntry) -> bool:
     return hash_file(target, split(entry.digest)[0])[0] == entry.digest
 
 
+def _artifact_name(local: str | os.PathLike[str], rel: str) -> str:
+    """``rel`` (a local file's name or path below the logged folder) as an artifact path."""
+    try:
+        return validate_artifact_path(rel, name="file name")
+    except InvalidArgument as e:
+        reason = e.message.split(";")[0]
+        raise InvalidArgument(
+            f"local file {os.fspath(local)!r} cannot be logged under its own name: {reason}; "
+            "rename it, or copy it to a valid name, before logging"
+        ) from None
+
+
 def check_local_file(local_path: str | os.PathLike[str]) -> Path:
     path = Path(os.fspath(local_path))
     if not path.exists():
@@ -137,16 +149,17 @@ class ArtifactStore:
     ) -> TreeEntry:
         base = validate_artifact_path(artifact_path)
         path = check_local_file(local_path)
+        name = _artifact_name(path, path.name)
         if path.is_dir():
-            self.log_dir(owner_id, path, join(base, path.name))
-            return TreeEntry(join(base, path.name), "", 0)
+            self.log_dir(owner_id, path, join(base, name))
+            return TreeEntry(join(base, name), "", 0)
         try:
             digest, size = self.blobs.put_file(path)
         except PermissionError:
             raise InvalidArgument(
                 f"local_path {os.fspath(local_path)!r} cannot be read (permission denied)"
             ) from None
-        entry = TreeEntry(join(base, path.name), digest, size)
+        entry = TreeEntry(join(base, name), digest, size)
         self.tracking.put_tree_entries(owner_id, [entry])
         return entry
 
@@ -156,8 +169,8 @@ class ArtifactStore:
         base = validate_artifact_path(artifact_path)
         root = check_local_dir(local_dir)
         files = _walk_files(root)
-        for _, rel in files:
-            validate_artifact_path(rel, name="file name")
+        for local, rel in files:
+            _artifact_name(local, rel)
         paths = [p for p, _ in files]
         total = sum(os.path.getsize(p) for p in paths) if _show_progress() else 0
         with _progress("storing", total) as advance:
