@@ -188,17 +188,18 @@ class _RegistryMixin:
         """``<name>/<version>``, ``<name>/latest`` or ``<name>@<alias>`` -> ModelVersion."""
         from archivist.models.resolve import ACCEPTED_FORMS
 
-        if "@" in spec:
-            name, _, alias = spec.rpartition("@")
-            return self.get_model_version_by_alias(name, alias)
         name, sep, version = spec.rpartition("/")
+        if "@" in version or not sep:  # names may hold '@' (as in MLflow), versions cannot
+            name, sep, alias = spec.rpartition("@")
+            if sep and name and alias:
+                return self.get_model_version_by_alias(name, alias)
         if not sep or not name:
             raise InvalidArgument(
                 f"model URI {uri!r} names neither a model id nor a version; accepted forms: "
                 f"{ACCEPTED_FORMS}"
             )
         if version == "latest":
-            versions = self.search_model_versions(f"name = '{name}'", order_by=["version_number DESC"])
+            versions = self.get_latest_versions(name)
             if not versions:
                 raise ResourceNotFound(f"registered model {name!r} has no versions (from {uri!r})")
             return max(versions, key=lambda v: int(v.version))

@@ -155,3 +155,26 @@ def check_experiment_name(name: Any) -> str:
             f"{MAX_EXPERIMENT_NAME_LENGTH}"
         )
     return name
+
+
+MAX_REGISTERED_MODEL_NAME_LENGTH = 256
+
+
+def check_registered_model_name(name: Any, what: str = "registered model name") -> str:
+    """A registered model name as MLflow accepts it: non-empty, at most 256 characters,
+    without '/' or ':' and not '.' or '..' (which would be ambiguous in models:/ URIs)."""
+    if not isinstance(name, str) or not name.strip():
+        raise InvalidArgument(
+            f"{what} {name!r} is invalid: give a non-empty string such as 'iris-classifier'"
+        )
+    if len(name) > MAX_REGISTERED_MODEL_NAME_LENGTH:
+        raise InvalidArgument(
+            f"{what} {name[:40]!r}... is {len(name)} characters long; the limit is "
+            f"{MAX_REGISTERED_MODEL_NAME_LENGTH}"
+        )
+    if "/" in name or ":" in name or name.strip() in (".", ".."):
+        raise InvalidArgument(
+            f"{what} {name!r} is invalid: names cannot contain '/' or ':' nor be '.' or '..' "
+            "(they would be ambiguous in models:/ URIs); pick a name such as 'iris-classifier'"
+        )
+    return name

@@ -234,10 +234,12 @@ def test_bad_input_logs_nothing() -> None:
         bad_sig = infer_signature(pd.DataFrame({"a": [1.0]}), np.array([1]))
         with pytest.raises(InvalidArgument):
             archivist.sklearn.log_model(model, name="x", signature=bad_sig, input_example=X[:2])
-        with pytest.raises(InvalidArgument, match="empty"):
+        with pytest.raises(InvalidArgument, match="registered_model_name '' is invalid"):
             archivist.sklearn.log_model(model, name="x", registered_model_name="")
-        with pytest.raises(InvalidArgument, match="too long"):
+        with pytest.raises(InvalidArgument, match="is 300 characters long; the limit is 256"):
             archivist.sklearn.log_model(model, name="x", registered_model_name="n" * 300)
+        with pytest.raises(InvalidArgument, match="cannot contain '/' or ':'"):
+            archivist.sklearn.log_model(model, name="x", registered_model_name="team/iris")
         with pytest.raises(InvalidArgument, match=r"unexpected keyword argument\(s\) \['signatrue'\]"):
             archivist.sklearn.log_model(model, name="x", signatrue=None)
         with pytest.raises(InvalidArgument, match=r"pyfunc\.log_model got unexpected"):

@@ -104,3 +104,18 @@ def test_model_logged_as_plain_artifacts_registers_and_loads(tmp_path: Path) -> 
     info = get_model_info("models:/exported-model/1")
     assert info.run_id == rid and info.name == "exported" and "sklearn" in info.flavors
     assert client.get_model_version_download_uri("exported-model", 1) == f"runs:/{rid}/exported"
+
+
+def test_names_with_at_signs_and_odd_characters_resolve() -> None:
+    model, X = _model()
+    client = archivist.ArchivistClient()
+    with archivist.start_run():
+        for name in ("team@iris", "bob's model", "ünï code"):
+            archivist.sklearn.log_model(model, name="m", registered_model_name=name)
+    client.set_registered_model_alias("team@iris", "champion", 1)
+    for uri in ("models:/team@iris/1", "models:/team@iris/latest", "models:/team@iris@champion",
+                "models:/bob's model/latest", "models:/ünï code/1"):
+        loaded = archivist.sklearn.load_model(uri)
+        assert (loaded.predict(X) == model.predict(X)).all(), uri
+    with pytest.raises(ResourceNotFound, match="has no alias 'nope'"):
+        archivist.sklearn.load_model("models:/team@iris@nope")

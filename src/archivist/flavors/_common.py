@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from archivist import config
 from archivist._warnings import warn
 from archivist.errors import InvalidArgument, PermissionDenied
+from archivist.validation import check_registered_model_name
 
 if TYPE_CHECKING:
     from archivist.entities import ModelInfo
@@ -133,7 +134,7 @@ def log_saved_model(
             f"model name {model_name!r} is invalid; use a non-empty name without '/'"
         )
     if registered_model_name is not None:
-        _check_registered_name(registered_model_name)
+        check_registered_model_name(registered_model_name, "registered_model_name")
     client = _client()
     rid = run_id or _run_id_or_start()
     run = client.get_run(rid)
@@ -174,12 +175,3 @@ def log_saved_model(
     )
 
 
-def _check_registered_name(name: Any) -> None:
-    if not isinstance(name, str) or not name.strip():
-        raise InvalidArgument(
-            f"registered_model_name {name!r} is empty; give a name such as 'iris-classifier'"
-        )
-    if len(name) > 256:
-        raise InvalidArgument(
-            f"registered_model_name of {len(name)} characters is too long; the limit is 256"
-        )

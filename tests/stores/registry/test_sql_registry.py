@@ -149,7 +149,7 @@ def test_create_existing_registered_model_fails_and_changes_nothing(
     assert registry.get_registered_model("churn").description == "keep"
 
 
-@pytest.mark.parametrize("bad", ["", "   ", "x" * 257, None, 5])
+@pytest.mark.parametrize("bad", ["", "   ", "x" * 257, None, 5, "team/iris", "iris:v2", "..", "."])
 def test_invalid_model_names_create_nothing(registry: SqlRegistryStore, bad: Any) -> None:
     before = dump(registry)
     with pytest.raises(InvalidArgument, match="registered model name"):

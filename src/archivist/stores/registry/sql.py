@@ -52,7 +52,12 @@ from archivist.stores.registry.search import (
     compile_registered_model_search,
 )
 from archivist.stores.tracking.sql import _decode_token, _encode_token, now_ms
-from archivist.validation import check_key, check_run_id, check_tag_value
+from archivist.validation import (
+    check_key,
+    check_registered_model_name,
+    check_run_id,
+    check_tag_value,
+)
 
 __all__ = ["SqlRegistryStore"]
 
@@ -62,7 +67,6 @@ VERSIONS: Table = ModelVersionRow.__table__  # type: ignore[assignment]
 VERSION_TAGS: Table = ModelVersionTagRow.__table__  # type: ignore[assignment]
 ALIASES: Table = RegisteredModelAliasRow.__table__  # type: ignore[assignment]
 
-MAX_NAME_LENGTH = 256
 MAX_DESCRIPTION_LENGTH = 5000
 MAX_SOURCE_LENGTH = 1000
 MAX_MODEL_ID_LENGTH = 64
@@ -113,14 +117,7 @@ _UPSERT_ALIAS = text(
 
 
 def _check_name(name: Any, what: str = "registered model name") -> str:
-    if not isinstance(name, str) or not name.strip():
-        raise InvalidArgument(f"{what} {name!r} is invalid: give a non-empty string")
-    if len(name) > MAX_NAME_LENGTH:
-        raise InvalidArgument(
-            f"{what} {name[:40]!r}... is {len(name)} characters long; the limit is "
-            f"{MAX_NAME_LENGTH}"
-        )
-    return name
+    return check_registered_model_name(name, what)
 
 
 def _check_text(value: Any, what: str, limit: int) -> str | None:
