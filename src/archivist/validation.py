@@ -144,17 +144,19 @@ def check_model_id(model_id: Any) -> str:
     return model_id
 
 
-def check_experiment_name(name: Any) -> str:
+def _check_name(name: Any, what: str, limit: int) -> str:
+    """A non-blank string of at most ``limit`` characters."""
     if not isinstance(name, str) or not name.strip():
+        raise InvalidArgument(f"{what} {name!r} is invalid: give a non-empty string")
+    if len(name) > limit:
         raise InvalidArgument(
-            f"experiment name {name!r} is invalid: give a non-empty string"
-        )
-    if len(name) > MAX_EXPERIMENT_NAME_LENGTH:
-        raise InvalidArgument(
-            f"experiment name of {len(name)} characters is too long; the limit is "
-            f"{MAX_EXPERIMENT_NAME_LENGTH}"
+            f"{what} {name[:40]!r}... is {len(name)} characters long; the limit is {limit}"
         )
     return name
+
+
+def check_experiment_name(name: Any) -> str:
+    return _check_name(name, "experiment name", MAX_EXPERIMENT_NAME_LENGTH)
 
 
 MAX_REGISTERED_MODEL_NAME_LENGTH = 256
@@ -163,15 +165,7 @@ MAX_REGISTERED_MODEL_NAME_LENGTH = 256
 def check_registered_model_name(name: Any, what: str = "registered model name") -> str:
     """A registered model name as MLflow accepts it: non-empty, at most 256 characters,
     without '/' or ':' and not '.' or '..' (which would be ambiguous in models:/ URIs)."""
-    if not isinstance(name, str) or not name.strip():
-        raise InvalidArgument(
-            f"{what} {name!r} is invalid: give a non-empty string such as 'iris-classifier'"
-        )
-    if len(name) > MAX_REGISTERED_MODEL_NAME_LENGTH:
-        raise InvalidArgument(
-            f"{what} {name[:40]!r}... is {len(name)} characters long; the limit is "
-            f"{MAX_REGISTERED_MODEL_NAME_LENGTH}"
-        )
+    name = _check_name(name, what, MAX_REGISTERED_MODEL_NAME_LENGTH)
     if "/" in name or ":" in name or name.strip() in (".", ".."):
         raise InvalidArgument(
             f"{what} {name!r} is invalid: names cannot contain '/' or ':' nor be '.' or '..' "
