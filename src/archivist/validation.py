@@ -165,10 +165,10 @@ MAX_REGISTERED_MODEL_NAME_LENGTH = 256
 def check_registered_model_name(name: Any, what: str = "registered model name") -> str:
     """A registered model name as MLflow accepts it: non-empty, at most 256 characters,
     without '/' or ':' and not '.' or '..' (which would be ambiguous in models:/ URIs)."""
-    name = _check_name(name, what, MAX_REGISTERED_MODEL_NAME_LENGTH)
-    if "/" in name or ":" in name or name.strip() in (".", ".."):
+    checked = _check_name(name, what, MAX_REGISTERED_MODEL_NAME_LENGTH)
+    if "/" in checked or ":" in checked or checked.strip() in (".", ".."):
         raise InvalidArgument(
-            f"{what} {name!r} is invalid: names cannot contain '/' or ':' nor be '.' or '..' "
+            f"{what} {checked!r} is invalid: names cannot contain '/' or ':' nor be '.' or '..' "
             "(they would be ambiguous in models:/ URIs); pick a name such as 'iris-classifier'"
         )
-    return name
+    return checked
