@@ -375,3 +375,35 @@ def test_skops_refuses_types_not_trusted_at_save(tmp_path: Path) -> None:
     (tmp_path / "m" / "MLmodel").write_text(yaml.safe_dump(mlmodel))
     with pytest.raises(PermissionDenied, match=r"sklearn\.tree\._tree\.Tree"):
         archivist.sklearn.load_model(str(tmp_path / "m"))
+
+
+def test_sparse_inputs_infer_log_and_predict_without_densifying(tmp_path: Path) -> None:
+    import scipy.sparse as sp
+
+    from archivist.models import Model, load_input_example
+
+    X = sp.random(60, 8, density=0.3, format="csr", random_state=0)
+    y = np.arange(60) % 2
+    model = LogisticRegression().fit(X, y)
+    sig = infer_signature(X, model.predict(X))
+    assert sig.inputs.to_dict() == [{"type": "tensor", "tensor-spec": {"dtype": "float64", "shape": [-1, 8]}}]
+    with archivist.start_run():
+        info = archivist.sklearn.log_model(model, name="sparse", input_example=X[:3])
+    assert info.signature == sig
+    assert info.saved_input_example_info == {"artifact_path": "input_example.json", "type": "sparse_matrix_csr"}
+    stored = json.loads(archivist.ArchivistClient().artifact_store.read_bytes(info.model_id, "input_example.json"))
+    assert set(stored) == {"data", "indices", "indptr", "shape"} and stored["shape"] == [3, 8]
+    loaded = archivist.pyfunc.load_model(info.model_uri)
+    expected = model.predict(X)
+    assert (loaded.predict(X) == expected).all()
+    assert (loaded.predict(X.astype(np.float32).tocsc()) == expected).all()  # safe widening
+    assert (loaded.predict(X.toarray()) == expected).all()
+    with pytest.raises(InvalidArgument, match=r"expects shape \(-1, 8\) .* got shape \(60, 5\)"):
+        loaded.predict(X[:, :5])
+    with pytest.raises(InvalidArgument, match="expects type 'float64' but got 'complex128'"):
+        loaded.predict(X.astype(complex))
+    archivist.sklearn.save_model(model, tmp_path / "csc", input_example=X[:2].tocsc())
+    saved = Model.load(tmp_path / "csc")
+    back = load_input_example(tmp_path / "csc", saved.saved_input_example_info,
+                              schema=saved.signature.inputs)  # type: ignore[union-attr]
+    assert sp.issparse(back) and back.format == "csc" and (back.toarray() == X[:2].toarray()).all()

@@ -303,6 +303,14 @@ def _split_frame(frame: pd.DataFrame) -> tuple[dict[str, Any], str]:
     return {"columns": [_jsonable(c) for c in frame.columns], "data": data}, "split"
 
 
+_SPARSE_TYPES = {
+    "csr_matrix": "sparse_matrix_csr",
+    "csr_array": "sparse_matrix_csr",
+    "csc_matrix": "sparse_matrix_csc",
+    "csc_array": "sparse_matrix_csc",
+}
+
+
 def save_input_example(directory: str | os.PathLike[str], example: Any) -> dict[str, Any]:
     """Write ``input_example.json`` and ``serving_input_example.json`` into ``directory``.
 
@@ -332,8 +340,19 @@ def save_input_example(directory: str | os.PathLike[str], example: Any) -> dict[
     info: dict[str, Any] = {"artifact_path": INPUT_EXAMPLE_FILE}
     kind = type(data).__module__.split(".")[0]
     stored: Any
-    serving: dict[str, Any]
-    if kind == "pandas" and type(data).__name__ in ("DataFrame", "Series"):
+    serving: dict[str, Any] | None
+    if kind == "scipy" and type(data).__name__ in _SPARSE_TYPES:
+        # MLflow's layout; like MLflow, no serving example (the scoring protocol has none)
+        sparse = data.tocsr() if type(data).__name__.startswith("csr") else data.tocsc()
+        stored = {
+            "data": _jsonable(sparse.data),
+            "indices": sparse.indices.tolist(),
+            "indptr": sparse.indptr.tolist(),
+            "shape": list(sparse.shape),
+        }
+        info["type"] = _SPARSE_TYPES[type(data).__name__]
+        serving = None
+    elif kind == "pandas" and type(data).__name__ in ("DataFrame", "Series"):
         frame = data if type(data).__name__ == "DataFrame" else data.to_frame()
         stored, orient = _split_frame(frame)
         info.update(type="dataframe", pandas_orient=orient)
@@ -361,17 +380,20 @@ def save_input_example(directory: str | os.PathLike[str], example: Any) -> dict[
     else:
         raise InvalidArgument(
             f"input example of type {type(data).__name__} is not supported; give a DataFrame, "
-            "Series, numpy array, dict of arrays, dict, list or scalar"
+            "Series, numpy array, scipy.sparse CSR/CSC matrix, dict of arrays, dict, list or "
+            "scalar"
         )
     if params is not None:
         info["params"] = "true"  # MLflow writes the string 'true'
         stored = {"inputs": stored, "params": _jsonable(params)}
-        serving = {**serving, "params": _jsonable(params)}
-    info["serving_input_path"] = SERVING_INPUT_FILE
+        if serving is not None:
+            serving = {**serving, "params": _jsonable(params)}
     root = Path(directory)
     root.mkdir(parents=True, exist_ok=True)
     _write_text(root / INPUT_EXAMPLE_FILE, json.dumps(stored))
-    _write_text(root / SERVING_INPUT_FILE, json.dumps(serving, indent=2))
+    if serving is not None:
+        info["serving_input_path"] = SERVING_INPUT_FILE
+        _write_text(root / SERVING_INPUT_FILE, json.dumps(serving, indent=2))
     return info
 
 
@@ -439,9 +461,21 @@ def load_input_example(
         data = pd.DataFrame(stored["data"], columns=stored.get("columns"))
         if schema is not None and not schema.is_tensor_spec():
             data = enforce_schema(_decode_binary(data, schema), schema)
+    elif kind in _SPARSE_TYPES.values():
+        from scipy import sparse
+
+        if not isinstance(stored, Mapping) or not {"data", "indices", "indptr", "shape"} <= set(stored):
+            raise InvalidArgument(
+                f"input example '{path}' is not a sparse matrix (data, indices, indptr, shape)"
+            )
+        make = sparse.csr_matrix if kind == "sparse_matrix_csr" else sparse.csc_matrix
+        parts = (stored["data"], stored["indices"], stored["indptr"])
+        data = make(parts, shape=tuple(stored["shape"]))
+        if schema is not None and schema.is_tensor_spec():
+            data = enforce_schema(data, schema)
     else:
         raise InvalidArgument(
-            f"input example type {kind!r} is not supported; expected 'dataframe', 'ndarray' "
-            "or 'json_object'"
+            f"input example type {kind!r} is not supported; expected 'dataframe', 'ndarray', "
+            "'sparse_matrix_csr', 'sparse_matrix_csc' or 'json_object'"
         )
     return data if params is None else (data, params)

@@ -780,6 +780,11 @@ def _tensor_spec(array: np.ndarray[Any, Any], name: str | None = None) -> Tensor
     return TensorSpec(array.dtype, shape, name)
 
 
+def _is_sparse(data: object) -> bool:
+    """A scipy.sparse matrix or array (checked without importing scipy)."""
+    return type(data).__module__.startswith("scipy.sparse") and hasattr(data, "tocsr")
+
+
 def infer_schema(data: Any) -> Schema:
     """Infer a :class:`Schema` from example data.
 
@@ -801,7 +806,7 @@ def infer_schema(data: Any) -> Schema:
         return Schema(_series_spec(data.iloc[:, i], str(c)) for i, c in enumerate(data.columns))
     if pd is not None and isinstance(data, pd.Series):
         return Schema([_series_spec(data, None if data.name is None else str(data.name))])
-    if isinstance(data, np.ndarray):
+    if isinstance(data, np.ndarray) or _is_sparse(data):
         return Schema([_tensor_spec(data)])
     if isinstance(data, Mapping):
         if not data:
@@ -1185,9 +1190,12 @@ def _enforce_columns(data: Any, schema: Schema) -> pd.DataFrame:
     return pd.DataFrame(columns, index=frame.index)
 
 
-def _enforce_tensor(what: str, given_data: Any, spec: TensorSpec) -> np.ndarray[Any, Any]:
+def _enforce_tensor(what: str, given_data: Any, spec: TensorSpec) -> Any:
+    """``given_data`` as an array of the spec's dtype and shape (scipy.sparse stays sparse)."""
     import numpy as np
 
+    if _is_sparse(given_data):
+        return _enforce_sparse(what, given_data, spec)
     data: np.ndarray[Any, Any]
     if isinstance(given_data, np.ndarray):
         data = given_data
@@ -1215,7 +1223,11 @@ def _enforce_tensor(what: str, given_data: Any, spec: TensorSpec) -> np.ndarray[
         data = _convert_numeric(what, data, target, spec.dtype)
     elif tk != "O" and given != target:
         raise _mismatch(what, spec.dtype, str(given), _CAST)
-    shape = data.shape
+    _check_shape(what, data.shape, spec)
+    return data
+
+
+def _check_shape(what: str, shape: tuple[int, ...], spec: TensorSpec) -> None:
     if len(shape) != len(spec.shape) or any(
         e not in (-1, g) for e, g in zip(spec.shape, shape, strict=False)
     ):
@@ -1223,6 +1235,18 @@ def _enforce_tensor(what: str, given_data: Any, spec: TensorSpec) -> np.ndarray[
             f"{what} expects shape {spec.shape} (-1 = any size) but got shape {shape}; "
             "reshape the input"
         )
+
+
+def _enforce_sparse(what: str, data: Any, spec: TensorSpec) -> Any:
+    """A scipy.sparse input stays sparse: only its dtype (safely widened) and shape are checked."""
+    import numpy as np
+
+    target, given = spec.numpy_dtype(), data.dtype
+    if given != target:
+        if target.kind not in "iuf" or not np.can_cast(given, target, "safe"):
+            raise _mismatch(what, spec.dtype, str(given), _CAST)
+        data = data.astype(target)
+    _check_shape(what, data.shape, spec)
     return data
 
 
