@@ -310,7 +310,9 @@ def test_example_errors(tmp_path: Path) -> None:
             tmp_path / "none", {"artifact_path": "input_example.json", "type": "ndarray"}
         )
     (tmp_path / "input_example.json").write_text("[1]")
-    with pytest.raises(InvalidArgument, match="type 'sparse_matrix_csr' is not supported"):
+    with pytest.raises(InvalidArgument, match="type 'parquet' is not supported"):
+        load_input_example(tmp_path, {"artifact_path": "input_example.json", "type": "parquet"})
+    with pytest.raises(InvalidArgument, match=r"is not a sparse matrix \(data, indices, indptr, shape\)"):
         load_input_example(
             tmp_path, {"artifact_path": "input_example.json", "type": "sparse_matrix_csr"}
         )
