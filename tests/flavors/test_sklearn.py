@@ -407,3 +407,41 @@ def test_sparse_inputs_infer_log_and_predict_without_densifying(tmp_path: Path) 
     back = load_input_example(tmp_path / "csc", saved.saved_input_example_info,
                               schema=saved.signature.inputs)  # type: ignore[union-attr]
     assert sp.issparse(back) and back.format == "csc" and (back.toarray() == X[:2].toarray()).all()
+
+
+class Scale(archivist.pyfunc.PythonModel):
+    def load_context(self, context: archivist.pyfunc.PythonModelContext) -> None:
+        self.base = float(Path(context.artifacts["base"]).read_text())
+
+    def predict(self, context, model_input, params=None):  # type: ignore[no-untyped-def]
+        return model_input["x"] * self.base * (params or {}).get("k", 1)
+
+
+class Broken(archivist.pyfunc.PythonModel):
+    def predict(self, context, model_input, params=None):  # type: ignore[no-untyped-def]
+        raise RuntimeError("not ready")
+
+
+def test_pyfunc_signature_is_inferred_from_the_example(tmp_path: Path) -> None:
+    base = tmp_path / "base.txt"
+    base.write_text("10")
+    model = Scale()
+    example = (pd.DataFrame({"x": [1.0, 2.0]}), {"k": 2})
+    with archivist.start_run():
+        info = archivist.pyfunc.log_model(name="scale", python_model=model,
+                                          artifacts={"base": str(base)}, input_example=example)
+    assert not hasattr(model, "base")  # a fresh copy predicted; the caller's object is untouched
+    sig = info.signature
+    assert sig is not None and sig.inputs.input_names() == ["x"]
+    assert sig.params is not None and [(p.name, p.default) for p in sig.params.params] == [("k", 2)]
+    loaded = archivist.pyfunc.load_model(info.model_uri)
+    assert loaded.predict(pd.DataFrame({"x": [3.0]}), params={"k": 3}).tolist() == [90.0]
+    assert loaded.predict(pd.DataFrame({"x": [3.0]})).tolist() == [60.0]  # default k=2 applies
+    with pytest.raises(InvalidArgument, match="kk"):
+        loaded.predict(pd.DataFrame({"x": [3.0]}), params={"kk": 3})
+    with pytest.raises(InvalidArgument, match="missing required column 'x'"):
+        loaded.predict(pd.DataFrame({"y": [3.0]}))
+    with archivist.start_run(), pytest.warns(UserWarning, match="RuntimeError: not ready"):
+        broken = archivist.pyfunc.log_model(name="broken", python_model=Broken(),
+                                            input_example=pd.DataFrame({"x": [1.0]}))
+    assert broken.signature is None and broken.saved_input_example_info is not None

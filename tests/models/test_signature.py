@@ -605,3 +605,11 @@ def test_int32_values_always_widen_to_double_exactly(values: list[int]) -> None:
     out = enforce_schema(frame, Schema([ColSpec("double", "x")]))
     assert out["x"].dtype == np.float64
     assert out["x"].tolist() == [float(v) for v in values]
+
+
+def test_schema_names_as_mlflow_spells_them() -> None:
+    schema = infer_signature(pd.DataFrame({"a": [1.0, 2.0], "b": ["x", None]})).inputs
+    assert schema.has_input_names() and schema.input_names() == ["a", "b"]
+    assert schema.required_input_names() == ["a"] and schema.optional_input_names() == ["b"]
+    tensor = infer_signature(np.zeros((2, 3))).inputs
+    assert not tensor.has_input_names() and tensor.input_names() == [None]

@@ -231,6 +231,12 @@ def save_model(
             shutil.copy2(src, target / rel)
         artifact_conf[name] = {"path": rel, "uri": str(src)}
     code = copy_code_paths(code_paths, target)
+    if signature is None and input_example is not None:
+        context = PythonModelContext(
+            {name: str(target / spec["path"]) for name, spec in artifact_conf.items()},
+            dict(model_config or {}),
+        )
+        signature = _infer_from_example(data, context, input_example)
     model = Model(run_id=_run_id, model_id=_model_id, artifact_path=target.name)
     model.signature = signature
     model.metadata = metadata
@@ -258,6 +264,37 @@ def save_model(
     model.extra["archivist_environment"] = environment_info()
     model.save(target)
     return model
+
+
+def _infer_from_example(
+    data: bytes, context: PythonModelContext, input_example: Any
+) -> ModelSignature | None:
+    """The signature of a saved model's answer to its example, as MLflow infers it.
+
+    A fresh copy of the model (from its saved bytes) loads its context and predicts, so the
+    caller's object is not touched. A model that cannot predict its example still saves,
+    without a signature, and the warning says why.
+    """
+    import cloudpickle
+
+    from archivist._warnings import warn
+    from archivist.models.signature import infer_signature
+
+    example, params = input_example, None
+    if isinstance(input_example, tuple) and len(input_example) == 2 and isinstance(input_example[1], dict):
+        example, params = input_example
+    try:
+        model: PythonModel = cloudpickle.loads(data)
+        model.load_context(context)
+        output = (model.predict(context, example, params=params) if params
+                  else model.predict(context, example))
+        return infer_signature(example, output, params)
+    except Exception as e:
+        warn(
+            f"no signature was inferred from input_example: the model could not predict it "
+            f"({type(e).__name__}: {e}); pass signature= to record one"
+        )
+        return None
 
 
 class _FunctionModel(PythonModel):

@@ -351,11 +351,17 @@ class Schema:
     def is_tensor_spec(self) -> bool:
         return isinstance(self.inputs[0], TensorSpec)
 
-    def has_names(self) -> bool:
+    def has_input_names(self) -> bool:
         return self.inputs[0].name is not None
 
-    def names(self) -> list[str | None]:
+    def input_names(self) -> list[str | None]:
         return [s.name for s in self.inputs]
+
+    def required_input_names(self) -> list[str | None]:
+        return [s.name for s in self.inputs if not getattr(s, "optional", False)]
+
+    def optional_input_names(self) -> list[str | None]:
+        return [s.name for s in self.inputs if getattr(s, "optional", False)]
 
     def to_dict(self) -> list[dict[str, Any]]:
         return [s.to_dict() for s in self.inputs]
@@ -1131,10 +1137,10 @@ def _to_frame(data: Any, schema: Schema) -> pd.DataFrame:
     if isinstance(data, Mapping):
         return pd.DataFrame(data) if _wants_rows(data, schema) else pd.DataFrame([data])
     if isinstance(data, np.ndarray):
-        if schema.has_names():
+        if schema.has_input_names():
             raise InvalidArgument(
                 f"input is a numpy array without column names but the signature expects "
-                f"columns {schema.names()}; pass a DataFrame with those columns"
+                f"columns {schema.input_names()}; pass a DataFrame with those columns"
             )
         return pd.DataFrame(data if data.ndim == 2 else data.reshape(len(data), -1))
     if isinstance(data, list | tuple):
@@ -1163,7 +1169,7 @@ def _enforce_columns(data: Any, schema: Schema) -> pd.DataFrame:
 
     frame = _to_frame(data, schema)
     columns: dict[Any, pd.Series[Any]] = {}
-    if schema.has_names():
+    if schema.has_input_names():
         by_name = {str(c): c for c in reversed(list(frame.columns))}
         for spec in schema.inputs:
             assert isinstance(spec, ColSpec) and spec.name is not None
@@ -1252,7 +1258,7 @@ def _enforce_sparse(what: str, data: Any, spec: TensorSpec) -> Any:
 
 def _enforce_tensors(data: Any, schema: Schema) -> Any:
     specs = [s for s in schema.inputs if isinstance(s, TensorSpec)]
-    if not schema.has_names():
+    if not schema.has_input_names():
         if len(specs) != 1:
             raise InvalidArgument(
                 f"the signature has {len(specs)} unnamed tensors; input cannot be matched to "

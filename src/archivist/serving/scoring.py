@@ -351,10 +351,10 @@ def _frame_for_columns(key: str, value: Any, schema: Schema) -> pd.DataFrame:
         return _records_frame(key, value)
     if not value:
         raise BadRequest(f"'{key}' holds no rows; send at least one row")
-    names = schema.names()
+    names = schema.input_names()
     if len(names) == 1:
         return pd.DataFrame({names[0] if names[0] is not None else 0: value})
-    if schema.has_names():
+    if schema.has_input_names():
         first = json.dumps({n: "..." for n in names[:2]})
         raise BadRequest(
             f"'{key}' is a list of rows without column names but the model expects columns "
@@ -381,7 +381,7 @@ def _fit_frame(frame: pd.DataFrame, schema: Schema | None) -> Any:
                 frame[spec.name] = frame[spec.name].astype("float32")
         return frame
     specs = [s for s in schema.inputs if isinstance(s, TensorSpec)]
-    if not schema.has_names():
+    if not schema.has_input_names():
         return _fit_array(frame.to_numpy(), specs[0] if len(specs) == 1 else None)
     by_name = {s.name: s for s in specs}
     return {
