@@ -338,31 +338,48 @@ def test_loading_from_the_store_leaves_no_temporary_folders(
 
 
 def test_mlflow_interop_both_ways(tmp_path: Path, mlflow_python: str) -> None:
+    import scipy.sparse as sp
+
     model, X, _ = _fitted()
-    ours = tmp_path / "ours"
-    archivist.sklearn.save_model(model, ours, signature=infer_signature(X, model.predict(X)))
+    formats = ("cloudpickle", "pickle", "skops")
+    for fmt in formats:
+        archivist.sklearn.save_model(model, tmp_path / f"ours-{fmt}", serialization_format=fmt,
+                                     signature=infer_signature(X, model.predict(X)))
+    Xs = sp.random(40, 6, density=0.4, format="csr", random_state=0)
+    sparse_model = LogisticRegression().fit(Xs, np.arange(40) % 2)
+    archivist.sklearn.save_model(sparse_model, tmp_path / "ours-sparse", input_example=Xs[:3])
     np.save(tmp_path / "X.npy", X)
-    theirs = tmp_path / "theirs"
+    theirs = {fmt: tmp_path / f"theirs-{fmt}" for fmt in ("cloudpickle", "skops")}
     script = f'''
-import json, numpy as np, mlflow.pyfunc, mlflow.sklearn
+import json, numpy as np, mlflow, mlflow.pyfunc, mlflow.sklearn
 from sklearn.datasets import load_iris
 from sklearn.tree import DecisionTreeClassifier
 X = np.load({str(tmp_path / "X.npy")!r})
-m = mlflow.pyfunc.load_model({str(ours)!r})
-ours = m.predict(X).tolist()
+ours = {{fmt: mlflow.pyfunc.load_model({str(tmp_path)!r} + "/ours-" + fmt).predict(X).tolist()
+        for fmt in {formats!r}}}
+sparse_dir = {str(tmp_path / "ours-sparse")!r}
+example = mlflow.models.Model.load(sparse_dir).load_input_example(sparse_dir)
+sparse = [type(example).__name__, mlflow.pyfunc.load_model(sparse_dir).predict(example).tolist()]
 iris = load_iris()
 mm = DecisionTreeClassifier(random_state=1, max_depth=2).fit(iris.data, iris.target)
-mlflow.sklearn.save_model(mm, {str(theirs)!r}, serialization_format="cloudpickle")
-print(json.dumps({{"ours": ours, "theirs": mm.predict(X).tolist()}}))
+mlflow.sklearn.save_model(mm, {str(theirs["cloudpickle"])!r}, serialization_format="cloudpickle")
+mlflow.sklearn.save_model(mm, {str(theirs["skops"])!r}, input_example=X[:2],  # MLflow's default
+                          skops_trusted_types=["sklearn.tree._tree.Tree"])
+print(json.dumps({{"ours": ours, "sparse": sparse, "theirs": mm.predict(X).tolist()}}))
 '''
     out = subprocess.run([mlflow_python, "-c", script], capture_output=True, text=True,
                          env={"PATH": "/usr/bin:/bin",
                               "HOME": str(tmp_path)})
     assert out.returncode == 0, out.stderr[-3000:]
     result = json.loads(out.stdout.strip().splitlines()[-1])
-    assert result["ours"] == model.predict(X).tolist()
-    loaded = archivist.pyfunc.load_model(str(theirs))
-    assert loaded.predict(X).tolist() == result["theirs"]
+    assert result["ours"] == {fmt: model.predict(X).tolist() for fmt in formats}
+    assert result["sparse"] == ["csr_matrix", sparse_model.predict(Xs[:3]).tolist()]
+    for path in theirs.values():
+        loaded = archivist.pyfunc.load_model(str(path))
+        assert loaded.predict(X).tolist() == result["theirs"]
+    assert archivist.models.get_model_info(str(theirs["skops"])).signature.inputs.to_dict() == [  # type: ignore[union-attr]
+        {"type": "tensor", "tensor-spec": {"dtype": "float64", "shape": [-1, 4]}}
+    ]
 
 
 def test_skops_refuses_types_not_trusted_at_save(tmp_path: Path) -> None:
