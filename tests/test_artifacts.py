@@ -133,7 +133,9 @@ def test_text_dict_table_image_figure(tmp_path: Path) -> None:
     img = archivist.artifacts.load_image(f"{uri}/img/zeros.png")
     assert img.size == (5, 4)
     assert archivist.artifacts.load_image(f"{uri}/img/red.png").getpixel((0, 0)) == (255, 0, 0)
-    assert archivist.artifacts.load_image(f"{uri}/images/ones/step_3.png").size == (2, 2)
+    (series,) = [f.path for f in archivist.artifacts.list_artifacts(run_id=rid, artifact_path="images")]
+    assert series.startswith("images/ones+step+3+timestamp+") and series.endswith(".png")
+    assert archivist.artifacts.load_image(f"{uri}/{series}").size == (2, 2)
     client = archivist.ArchivistClient()
     assert client.read_artifact(rid, "fig.png")[:4] == b"\x89PNG"
     assert b"<svg" in client.read_artifact(rid, "fig.svg")
@@ -300,3 +302,24 @@ def test_large_transfers_show_progress_on_a_terminal_only(tmp_path: Path) -> Non
     piped = subprocess.run([sys.executable, "-c", script.replace("'out'", "'out2'")], cwd=tmp_path,
                            capture_output=True, check=True)
     assert piped.stderr == b""  # no terminal: no bar, nothing on stderr
+
+
+def test_image_series_keep_every_call() -> None:
+    import numpy as np
+
+    with archivist.start_run() as run:
+        archivist.log_image(np.zeros((2, 2)), key="val/samples", step=1, timestamp=1000)
+        archivist.log_image(np.ones((2, 2)), key="val/samples", step=1, timestamp=1000)
+        archivist.log_image(np.ones((3, 3)), key="val/samples", step=2)
+        with pytest.raises(InvalidArgument, match="either artifact_file or key"):
+            archivist.log_image(np.ones((2, 2)), "x.png", step=1)
+        with pytest.raises(InvalidArgument, match="image 'k' got step 'two'"):
+            archivist.log_image(np.ones((2, 2)), key="k", step="two")  # type: ignore[arg-type]
+        with pytest.raises(InvalidArgument, match="is invalid: keys may contain only"):
+            archivist.log_image(np.ones((2, 2)), key="bad\\key")
+    rid = run.info.run_id
+    paths = sorted(e.path for e in archivist.ArchivistClient().artifact_store.entries(rid))
+    assert len(paths) == 3  # the same key and step twice: both kept
+    assert [p.split("+")[:5] for p in paths[:2]] == [["images/val~samples", "step", "1", "timestamp", "1000"]] * 2
+    assert paths[2].startswith("images/val~samples+step+2+timestamp+")
+    assert archivist.get_run(rid).data.tags["mlflow.loggedImages"] == "True"

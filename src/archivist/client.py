@@ -7,6 +7,7 @@ import os
 import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -25,7 +26,7 @@ from archivist.entities import (
 )
 from archivist.errors import InvalidArgument, ResourceNotFound
 from archivist.paths import validate_artifact_path
-from archivist.validation import check_key, check_run_id
+from archivist.validation import check_int, check_key, check_run_id
 
 if TYPE_CHECKING:
     from archivist.stores import Location
@@ -423,18 +424,41 @@ class ArchivistClient(_RegistryMixin):
         self._artifacts.log_bytes(check_run_id(run_id), artifact_file, data)
 
     def log_image(
-        self, run_id: str, image: Any, artifact_file: str | None = None, *, key: str | None = None,
+        self,
+        run_id: str,
+        image: Any,
+        artifact_file: str | None = None,
+        *,
+        key: str | None = None,
         step: int | None = None,
+        timestamp: int | None = None,
     ) -> None:
+        """Log an image at ``artifact_file``, or as one point of the image series ``key``.
+
+        A series point is stored as ``images/<key>+step+<step>+timestamp+<ms>+<uuid>.png``
+        (MLflow's layout, with '/' in the key written as '~'), so every call adds an image
+        and none replaces another; the run gets the tag ``mlflow.loggedImages``.
+        """
+        run_id = check_run_id(run_id)
+        if artifact_file is not None and not (key is None and step is None and timestamp is None):
+            raise InvalidArgument(
+                "log_image takes either artifact_file or key (with step and timestamp), not both"
+            )
         if artifact_file is None:
             if key is None:
-                raise InvalidArgument("log_image needs artifact_file (or key and step)")
+                raise InvalidArgument(
+                    "log_image needs artifact_file='name.png', or key= (with step=) for a series"
+                )
             check_key(key, "image")
-            artifact_file = f"images/{key.replace('/', '#')}/step_{int(step or 0)}.png"
+            step_n = check_int(key, "step", 0 if step is None else step, "image")
+            ts = check_int(key, "timestamp", _now_ms() if timestamp is None else timestamp, "image")
+            artifact_file = (
+                f"images/{key.replace('/', '~')}+step+{step_n}+timestamp+{ts}+{uuid.uuid4()}.png"
+            )
         validate_artifact_path(artifact_file, name="artifact_file")
-        self._artifacts.log_bytes(
-            check_run_id(run_id), artifact_file, _formats.image_to_png(image)
-        )
+        self._artifacts.log_bytes(run_id, artifact_file, _formats.image_to_png(image))
+        if key is not None:
+            self.set_tag(run_id, "mlflow.loggedImages", "True")
 
     def log_figure(
         self,

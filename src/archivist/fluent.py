@@ -545,8 +545,11 @@ def log_image(
     synchronous: bool | None = None,
     run_id: str | None = None,
 ) -> None:
-    """Log a numpy array or PIL image as PNG (at ``artifact_file``, or by ``key``/``step``)."""
-    _client().log_image(_run_id_or_start(run_id), image, artifact_file, key=key, step=step)
+    """Log a numpy array or PIL image as PNG at ``artifact_file``, or as one point of the
+    image series ``key`` (at ``step`` and ``timestamp``; see ``ArchivistClient.log_image``)."""
+    _client().log_image(
+        _run_id_or_start(run_id), image, artifact_file, key=key, step=step, timestamp=timestamp
+    )
 
 
 def log_figure(

@@ -104,8 +104,9 @@ def check_metric_value(key: str, value: Any) -> float:
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 
-def check_int(key: str, what: str, value: Any) -> int:
-    """A metric's step or timestamp: a 64-bit integer (numpy integers and integral floats too)."""
+def check_int(key: str, what: str, value: Any, kind: str = "metric") -> int:
+    """A metric's (or image's) step or timestamp: a 64-bit integer (numpy integers and
+    integral floats too)."""
     if type(value) is int and _INT64_MIN <= value <= _INT64_MAX:
         return value
     try:
@@ -114,11 +115,11 @@ def check_int(key: str, what: str, value: Any) -> int:
             raise ValueError
     except (TypeError, ValueError, OverflowError):
         raise InvalidArgument(
-            f"metric {key!r} got {what} {value!r}; a {what} must be an integer"
+            f"{kind} {key!r} got {what} {value!r}; a {what} must be an integer"
         ) from None
     if not _INT64_MIN <= as_int <= _INT64_MAX:
         raise InvalidArgument(
-            f"metric {key!r} got {what} {as_int}, which does not fit in 64 bits; use a {what} "
+            f"{kind} {key!r} got {what} {as_int}, which does not fit in 64 bits; use a {what} "
             f"between {_INT64_MIN} and {_INT64_MAX}"
         )
     return as_int
