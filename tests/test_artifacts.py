@@ -323,3 +323,24 @@ def test_image_series_keep_every_call() -> None:
     assert [p.split("+")[:5] for p in paths[:2]] == [["images/val~samples", "step", "1", "timestamp", "1000"]] * 2
     assert paths[2].startswith("images/val~samples+step+2+timestamp+")
     assert archivist.get_run(rid).data.tags["mlflow.loggedImages"] == "True"
+
+
+def test_log_dict_writes_numpy_tuples_and_mappings_in_json_and_yaml() -> None:
+    import collections
+    import datetime
+
+    import numpy as np
+
+    value = {"f": np.float32(1.5), "arr": np.arange(2), "t": (1, 2),
+             "m": collections.OrderedDict(x=1), "n": np.int64(3)}
+    with archivist.start_run() as run:
+        archivist.log_dict({**value, "d": datetime.date(2024, 1, 2)}, "c.yaml")
+        archivist.log_dict(value, "c.json")
+        for name in ("o.yaml", "o.json"):
+            with pytest.raises(InvalidArgument, match=f"could not write '{name}' as .*type object cannot be written"):
+                archivist.log_dict({"a": object()}, name)
+    uri = f"runs:/{run.info.run_id}"
+    expected = {"f": 1.5, "arr": [0, 1], "t": [1, 2], "m": {"x": 1}, "n": 3}
+    assert archivist.artifacts.load_dict(f"{uri}/c.yaml") == {**expected, "d": datetime.date(2024, 1, 2)}
+    assert archivist.artifacts.load_dict(f"{uri}/c.json") == expected
+    assert [f.path for f in archivist.artifacts.list_artifacts(run_id=run.info.run_id)] == ["c.json", "c.yaml"]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import math
 import posixpath
+from collections.abc import Mapping
 from typing import Any
 
 from archivist.errors import InvalidArgument, missing
@@ -34,11 +36,41 @@ def dict_to_bytes(dictionary: Any, artifact_file: str) -> bytes:
     if _ext(artifact_file) in _YAML:
         import yaml
 
-        return yaml.safe_dump(dictionary, sort_keys=False, allow_unicode=True).encode()
+        try:
+            text = yaml.dump(
+                dictionary, Dumper=_yaml_dumper(), sort_keys=False, allow_unicode=True
+            )
+        except yaml.YAMLError as e:
+            raise InvalidArgument(
+                f"log_dict could not write {artifact_file!r} as YAML: {e}"
+            ) from None
+        return text.encode()
     try:
         return json.dumps(dictionary, indent=2, default=_json_default).encode()
     except TypeError as e:
         raise InvalidArgument(f"log_dict could not write {artifact_file!r} as JSON: {e}") from None
+
+
+@functools.cache
+def _yaml_dumper() -> Any:
+    """yaml's safe dumper, also writing what JSON accepts: numpy values, other mappings, tuples."""
+    import yaml
+
+    class Dumper(yaml.SafeDumper):
+        pass
+
+    def represent(dumper: Any, obj: Any) -> Any:
+        if isinstance(obj, Mapping):
+            return dumper.represent_dict(dict(obj))
+        if isinstance(obj, tuple):
+            return dumper.represent_list(list(obj))
+        try:
+            return dumper.represent_data(_json_default(obj))
+        except TypeError as e:
+            raise yaml.representer.RepresenterError(str(e)) from None
+
+    Dumper.add_multi_representer(object, represent)
+    return Dumper
 
 
 def _json_default(obj: Any) -> Any:
@@ -46,7 +78,10 @@ def _json_default(obj: Any) -> Any:
         return obj.tolist()
     if hasattr(obj, "isoformat"):
         return obj.isoformat()
-    raise TypeError(f"object of type {type(obj).__name__} is not JSON serializable")
+    raise TypeError(
+        f"a value of type {type(obj).__name__} cannot be written; use numbers, strings, "
+        "booleans, lists, dicts, numpy values or dates"
+    )
 
 
 def bytes_to_dict(data: bytes, artifact_file: str) -> dict[str, Any]:
