@@ -72,7 +72,9 @@ def _isolate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     import archivist.fluent as fluent
 
     fluent._end_all_runs()
-    fluent._state.tracking_uri = None
+    from archivist import config
+
+    config.set_tracking_uri(None)
     fluent._state.experiment_id = None
     fluent._state.last_run_id = None
     fluent._state.last_model_id = None

@@ -77,3 +77,40 @@ def test_processes_and_threads_share_a_store(tmp_path: Path, tracking_uri: str) 
         assert [m.value for m in client.get_metric_history(rid, "m")] == [float(i) for i in range(60)]
     found = client.search_runs([exp.experiment_id], max_results=100)
     assert len(found) == 16
+
+
+def _forked_child(n: int) -> None:
+    for r in range(2):
+        with archivist.start_run(run_name=f"child-{n}-{r}"):
+            for i in range(20):
+                archivist.log_metric("m", i, step=i)
+            archivist.log_text(f"child {n}", "who.txt")
+
+
+def test_forked_workers_get_their_own_connections(tracking_uri: str) -> None:
+    import multiprocessing
+
+    archivist.set_tracking_uri(tracking_uri)
+    exp = archivist.set_experiment("forked")
+    with archivist.start_run():  # the parent holds pooled connections when it forks
+        archivist.log_metric("p", 0.0)
+        archivist.log_text("parent", "who.txt")
+    ctx = multiprocessing.get_context("fork")
+    workers = [ctx.Process(target=_forked_child, args=(n,)) for n in range(3)]
+    for w in workers:
+        w.start()
+    with archivist.start_run(run_name="parent-while-forked"):
+        for i in range(100):
+            archivist.log_metric("p", float(i), step=i)
+    for w in workers:
+        w.join(120)
+    assert [w.exitcode for w in workers] == [0, 0, 0]
+    client = archivist.ArchivistClient()
+    runs = client.search_runs([exp.experiment_id], max_results=100)
+    names = {r.info.run_name for r in runs}
+    assert len(runs) == 8 and "parent-while-forked" in names
+    assert {f"child-{n}-{r}" for n in range(3) for r in range(2)} <= names
+    for run in runs:
+        if run.info.run_name.startswith("child-"):
+            assert len(client.get_metric_history(run.info.run_id, "m")) == 20
+            assert client.load_text(run.info.run_id, "who.txt").startswith("child ")

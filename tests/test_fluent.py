@@ -260,9 +260,9 @@ def test_parent_run_and_uris(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
         archivist.set_registry_uri(tmp_path / "elsewhere")
     archivist.set_tracking_uri(tmp_path / "store")
     monkeypatch.setenv("ARCHIVIST_TRACKING_URI", str(tmp_path / "env"))
-    import archivist.fluent as fluent
+    from archivist import config
 
-    fluent._state.tracking_uri = None
+    config.set_tracking_uri(None)
     assert archivist.is_tracking_uri_set() is True
 
 
@@ -312,3 +312,15 @@ def test_metric_links_to_models_warn_once_and_typos_fail() -> None:
         with pytest.raises(TypeError):
             archivist.log_metric("acc", 0.8, stpe=2)  # type: ignore[call-arg]
     assert archivist.get_run(run.info.run_id).data.metrics == {"acc": 0.9, "loss": 0.1}
+
+
+def test_client_without_uri_follows_set_tracking_uri(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ARCHIVIST_TRACKING_URI", str(tmp_path / "from-env"))
+    assert archivist.ArchivistClient().tracking_uri == archivist.get_tracking_uri()
+    assert "from-env" in archivist.ArchivistClient().tracking_uri
+    archivist.set_tracking_uri(tmp_path / "from-code")  # wins over the environment, as in MLflow
+    with archivist.start_run() as run:
+        archivist.log_param("p", 1)
+    client = archivist.ArchivistClient()
+    assert "from-code" in client.tracking_uri
+    assert client.get_run(run.info.run_id).data.params == {"p": "1"}

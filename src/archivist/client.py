@@ -253,7 +253,8 @@ class ArchivistClient(_RegistryMixin):
 
     Args:
         tracking_uri: a folder path, ``sqlite:///file.db`` or ``postgresql://...``;
-            defaults to ``ARCHIVIST_TRACKING_URI`` or ``./archivist``.
+            defaults to the URI given to ``archivist.set_tracking_uri()``, else
+            ``ARCHIVIST_TRACKING_URI``, else ``./archivist`` (as ``MlflowClient()`` does).
 
     Example:
         >>> client = ArchivistClient("/tmp/store")

@@ -17,6 +17,8 @@ __all__ = [
     "SCORING_MAX_BODY_BYTES",
     "TRACKING_URI",
     "Setting",
+    "set_tracking_uri",
+    "tracking_uri",
 ]
 
 T = TypeVar("T", str, int, float, bool)
@@ -104,3 +106,18 @@ SCORING_MAX_BODY_BYTES: Setting[int] = Setting(
     256 << 20,
     "The scoring server answers 413 to a POST /invocations body larger than this.",
 )
+
+# What set_tracking_uri() chose for this process. Like MLflow's, it is process-wide and
+# wins over ARCHIVIST_TRACKING_URI; the fluent API and ArchivistClient() both follow it.
+_tracking_uri_from_code: str | None = None
+
+
+def set_tracking_uri(uri: str | None) -> None:
+    """Record the tracking URI chosen in code (None forgets it)."""
+    global _tracking_uri_from_code
+    _tracking_uri_from_code = uri
+
+
+def tracking_uri() -> str:
+    """The tracking URI in force: set_tracking_uri()'s, else ARCHIVIST_TRACKING_URI, else ''."""
+    return _tracking_uri_from_code or TRACKING_URI.get()

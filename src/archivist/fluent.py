@@ -73,7 +73,6 @@ NOTE_TAG = "mlflow.note.content"
 
 @dataclass
 class _State:
-    tracking_uri: str | None = None
     experiment_id: str | None = None
     last_run_id: str | None = None
     last_model_id: str | None = None
@@ -86,22 +85,27 @@ _run_stack: ContextVar[tuple[ActiveRun, ...]] = ContextVar("archivist_run_stack"
 
 
 def set_tracking_uri(uri: str | os.PathLike[str]) -> None:
-    """Send what follows to ``uri``: a folder, ``sqlite:///file.db`` or ``postgresql://...``."""
-    _state.tracking_uri = os.fspath(uri)
+    """Send what follows to ``uri``: a folder, ``sqlite:///file.db`` or ``postgresql://...``.
+
+    Process-wide, as in MLflow: ``ArchivistClient()`` without a URI follows it too.
+    """
+    from archivist import config
+
+    config.set_tracking_uri(os.fspath(uri))
     _state.experiment_id = None
 
 
 def get_tracking_uri() -> str:
     from archivist.stores import resolve_location
 
-    return resolve_location(_state.tracking_uri).tracking_uri
+    return resolve_location(None).tracking_uri
 
 
 def is_tracking_uri_set() -> bool:
     """True when ``set_tracking_uri()`` or ``ARCHIVIST_TRACKING_URI`` chose the store."""
     from archivist import config
 
-    return _state.tracking_uri is not None or bool(config.TRACKING_URI.get())
+    return bool(config.tracking_uri())
 
 
 def get_registry_uri() -> str:
@@ -124,9 +128,10 @@ def set_registry_uri(uri: str | os.PathLike[str]) -> None:
 
 def _client() -> ArchivistClient:
     """The default client for the current tracking URI (re-resolved only when it changes)."""
+    from archivist import config
+
     key = (
-        _state.tracking_uri,
-        os.environ.get("ARCHIVIST_TRACKING_URI"),
+        config.tracking_uri(),
         os.environ.get("ARCHIVIST_ARTIFACT_ROOT"),
         os.getcwd(),  # relative locations resolve against it
     )
@@ -137,7 +142,7 @@ def _client() -> ArchivistClient:
         with _state.lock:
             client = _state.clients.get(key)
             if client is None:
-                client = ArchivistClient(_state.tracking_uri)
+                client = ArchivistClient()
                 _state.clients[key] = client
     return client
 

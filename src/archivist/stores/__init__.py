@@ -41,7 +41,7 @@ def resolve_location(tracking_uri: str | None = None) -> Location:
       ``./archivist/blobs``).
     ``ARCHIVIST_ARTIFACT_ROOT`` overrides the blob location in every case.
     """
-    uri = tracking_uri or config.TRACKING_URI.get() or DEFAULT_DIR
+    uri = tracking_uri or config.tracking_uri() or DEFAULT_DIR
     artifact_root = config.ARTIFACT_ROOT.get()
     parsed = urlparse(uri)
     scheme = parsed.scheme.lower()

@@ -10,6 +10,7 @@ so it cannot race a writer that is reusing the blob.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 import time
@@ -49,11 +50,14 @@ class Pack:
 
     def _conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
+        pid = os.getpid()
+        if conn is None or self._local.pid != pid:
+            # A forked child never uses (nor closes) the connection it inherited.
             conn = sqlite3.connect(self.path, timeout=120, isolation_level=None, check_same_thread=False)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute(f"PRAGMA synchronous={'FULL' if self._fsync else 'OFF'}")
             self._local.conn = conn
+            self._local.pid = pid
         return conn
 
     def put_many(self, rows: Iterable[tuple[str, bytes, int, int]]) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,6 +20,24 @@ __all__ = ["Database", "normalize_db_uri"]
 
 _SQLITE_BUSY_MS = 120_000
 _PG_SCHEMA_LOCK = 0x4152_4348  # "ARCH": serializes schema creation across processes
+
+
+_ENGINES: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+def _forget_connections_in_child() -> None:
+    """After fork, the child opens connections of its own.
+
+    Pooled connections are shared with the parent; using them from both processes
+    corrupts the wire protocol (PostgreSQL) or the locking (SQLite), and closing them in
+    the child would close them for the parent too.
+    """
+    for engine in list(_ENGINES):
+        engine.dispose(close=False)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_connections_in_child)
 
 
 def normalize_db_uri(uri: str) -> str:
@@ -65,6 +85,7 @@ class Database:
                 raise missing("psycopg", "postgres", "a postgresql:// tracking URI") from None
             kwargs["pool_pre_ping"] = True
         self.engine: Engine = create_engine(self.uri, **kwargs)
+        _ENGINES.add(self.engine)
         if self.dialect == "sqlite":
             self._install_sqlite_hooks(self.engine)
         self._ensure_schema()
