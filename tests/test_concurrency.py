@@ -114,3 +114,30 @@ def test_forked_workers_get_their_own_connections(tracking_uri: str) -> None:
         if run.info.run_name.startswith("child-"):
             assert len(client.get_metric_history(run.info.run_id, "m")) == 20
             assert client.load_text(run.info.run_id, "who.txt").startswith("child ")
+
+
+def test_a_forked_child_logs_to_the_parents_run_but_does_not_end_it(tmp_path: Path) -> None:
+    import os
+
+    store = str(tmp_path / "store")
+    archivist.set_tracking_uri(store)
+    with archivist.start_run() as run:
+        pid = os.fork()
+        if pid == 0:  # the child: log into the inherited run, then exit through atexit
+            code = 0
+            try:
+                archivist.log_metric("from_child", 1.0)
+            except BaseException:
+                code = 1
+            finally:
+                import archivist.fluent
+
+                archivist.fluent._end_all_runs()  # what the child's exit runs (atexit)
+                os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+        assert archivist.get_run(run.info.run_id).info.status == "RUNNING"  # still ours
+        archivist.log_metric("from_parent", 2.0)
+    done = archivist.get_run(run.info.run_id)
+    assert done.info.status == "FINISHED"
+    assert done.data.metrics == {"from_child": 1.0, "from_parent": 2.0}

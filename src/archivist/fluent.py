@@ -257,6 +257,7 @@ class ActiveRun:
 
     def __init__(self, run: Run) -> None:
         self._run = run
+        self._pid = os.getpid()  # a forked child may log to it, but leaves ending it to us
 
     @property
     def info(self) -> Any:
@@ -434,6 +435,9 @@ def _register_atexit() -> None:
 
 
 def _end_all_runs() -> None:
+    """At exit, end the runs this process started; runs inherited over fork stay open."""
+    pid = os.getpid()
+    _run_stack.set(tuple(r for r in _run_stack.get() if r._pid == pid))
     while _run_stack.get():
         try:
             end_run()
