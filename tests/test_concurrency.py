@@ -130,9 +130,9 @@ def test_a_forked_child_logs_to_the_parents_run_but_does_not_end_it(tmp_path: Pa
             except BaseException:
                 code = 1
             finally:
-                import archivist.fluent
+                from archivist import fluent
 
-                archivist.fluent._end_all_runs()  # what the child's exit runs (atexit)
+                fluent._end_all_runs()  # what the child's exit runs (atexit)
                 os._exit(code)
         _, status = os.waitpid(pid, 0)
         assert os.waitstatus_to_exitcode(status) == 0
