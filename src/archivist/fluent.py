@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 
+from archivist import config
 from archivist.entities import Experiment, Metric, Param, Run, RunStatus, RunTag, ViewType
 from archivist.errors import InvalidArgument, InvalidState, ResourceAlreadyExists
 
@@ -89,8 +90,6 @@ def set_tracking_uri(uri: str | os.PathLike[str]) -> None:
 
     Process-wide, as in MLflow: ``ArchivistClient()`` without a URI follows it too.
     """
-    from archivist import config
-
     config.set_tracking_uri(os.fspath(uri))
     _state.experiment_id = None
 
@@ -103,8 +102,6 @@ def get_tracking_uri() -> str:
 
 def is_tracking_uri_set() -> bool:
     """True when ``set_tracking_uri()`` or ``ARCHIVIST_TRACKING_URI`` chose the store."""
-    from archivist import config
-
     return bool(config.tracking_uri())
 
 
@@ -128,8 +125,6 @@ def set_registry_uri(uri: str | os.PathLike[str]) -> None:
 
 def _client() -> ArchivistClient:
     """The default client for the current tracking URI (re-resolved only when it changes)."""
-    from archivist import config
-
     key = (
         config.tracking_uri(),
         os.environ.get("ARCHIVIST_ARTIFACT_ROOT"),
