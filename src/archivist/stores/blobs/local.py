@@ -337,9 +337,10 @@ class LocalBlobStore(BlobStore):
             if progress is not None:
                 progress(sum(r[1] for r in results if r is not None))
         if len(large) == 1:
-            results[large[0]] = self.put_file(paths[large[0]])
+            stored = self.put_file(paths[large[0]])
+            results[large[0]] = stored
             if progress is not None:
-                progress(results[large[0]][1])  # type: ignore[index]
+                progress(stored[1])
         elif large:
             # hashing, compression and kernel copies release the GIL: use every core
             with ThreadPoolExecutor(min(8, os.cpu_count() or 2)) as pool:
