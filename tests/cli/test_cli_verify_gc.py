@@ -127,7 +127,7 @@ def test_gc_purge_deleted_runs(store: Store) -> None:
 
     dry = run_cli("gc", "--grace-seconds", "0", "--purge-deleted-runs", "--dry-run")
     assert dry.stdout.splitlines() == [
-        "would drop 1 artifact entry of 1 deleted run(s)",
+        "would drop 1 artifact entry of 1 deleted run(s) and 0 deleted logged model(s)",
         "would delete 1 unreferenced blob(s), 14 bytes; kept 2 referenced and 0 recent "
         "(grace 0s) of 3 blob(s)",
     ]

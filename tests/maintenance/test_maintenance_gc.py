@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 
 import pytest
 from maint_support import age
@@ -130,6 +131,39 @@ def test_runs_of_deleted_experiments_are_purged(client: ArchivistClient) -> None
     report = run_gc(client, 0, purge_deleted_runs=True)
     assert (report.runs_purged, report.entries_purged, report.deleted) == (1, 1, 1)
     assert client.artifact_store.entries(run.info.run_id) == []
+
+
+def test_deleted_logged_models_are_purged_unless_a_version_uses_them(
+    client: ArchivistClient, tmp_path: Path
+) -> None:
+    import archivist.pyfunc
+
+    weights = tmp_path / "w.txt"
+    with archivist.start_run():
+        infos = []
+        for n in range(3):
+            weights.write_text(f"weights {n}")
+            infos.append(archivist.pyfunc.log_model(name=f"m{n}", python_model=_Echo(),
+                                                    artifacts={"w": str(weights)}))
+    dropped, registered, kept = infos
+    archivist.register_model(registered.model_uri, "in-use")
+    client.delete_logged_model(dropped.model_id)
+    client.delete_logged_model(registered.model_id)  # deleted, but version 1 still uses it
+
+    assert client.tracking_store.unregistered_deleted_model_ids() == [dropped.model_id]
+    report = run_gc(client, 0, purge_deleted_runs=True)
+    assert (report.runs_purged, report.models_purged) == (0, 1)
+    assert report.deleted == 2  # its own blobs: its weights and its MLmodel (which names its id)
+    assert client.artifact_store.entries(dropped.model_id) == []
+    assert len(client.artifact_store.entries(registered.model_id)) > 0
+    assert archivist.pyfunc.load_model(kept.model_uri).predict([1]) == [1]
+    assert archivist.pyfunc.load_model("models:/in-use/1").predict([2]) == [2]
+    assert verify(client.tracking_store, local_blobs(client)).ok
+
+
+class _Echo(archivist.pyfunc.PythonModel):
+    def predict(self, context, model_input, params=None):  # type: ignore[no-untyped-def]
+        return model_input
 
 
 @pytest.mark.parametrize("grace", [-1, float("nan")])

@@ -18,8 +18,9 @@ __all__ = ["gc"]
 @click.option("--dry-run", is_flag=True, help="Report what would be deleted; delete nothing.")
 @click.option(
     "--purge-deleted-runs", is_flag=True,
-    help="First drop the artifact entries of deleted runs, so blobs only they used are "
-    "reclaimed too (restoring such a run brings it back without artifacts).",
+    help="First drop the artifact entries of deleted runs, and of deleted logged models no "
+    "registered version uses, so blobs only they used are reclaimed too (restoring such a "
+    "run brings it back without artifacts).",
 )
 @json_option
 @tracking_uri_option
@@ -58,7 +59,8 @@ def gc(
         purge_verb = "would drop" if dry_run else "dropped"
         click.echo(
             f"{purge_verb} {report.entries_purged} artifact entr{'y' if report.entries_purged == 1 else 'ies'} "
-            f"of {report.runs_purged} deleted run(s)"
+            f"of {report.runs_purged} deleted run(s) and {report.models_purged} deleted "
+            "logged model(s)"
         )
     click.echo(
         f"{verb} {report.deleted} unreferenced blob(s), {report.bytes_freed} bytes; "

@@ -41,6 +41,7 @@ class GcTracking(Protocol):
     def referenced_digests(self) -> set[str]: ...
     def iter_all_entries(self) -> Iterable[tuple[str, TreeEntry]]: ...
     def delete_tree_entries(self, owner_id: str, prefix: str = "") -> int: ...
+    def unregistered_deleted_model_ids(self) -> list[str]: ...
     def search_experiments(
         self,
         view_type: ViewType = ViewType.ACTIVE_ONLY,
@@ -73,6 +74,8 @@ class GcReport:
             period (or were re-used by a writer while gc ran).
         tmp_removed: stale temporary files removed.
         runs_purged: deleted runs whose artifact entries were removed.
+        models_purged: deleted logged models (used by no registered version) whose artifact
+            entries were removed.
         entries_purged: artifact entries removed with them.
         grace_seconds: the grace period used.
         dry_run: whether nothing was changed.
@@ -85,6 +88,7 @@ class GcReport:
     kept_recent: int = 0
     tmp_removed: int = 0
     runs_purged: int = 0
+    models_purged: int = 0
     entries_purged: int = 0
     grace_seconds: float = 0.0
     dry_run: bool = False
@@ -152,8 +156,9 @@ def gc(
             log call takes.
         dry_run: report what would be deleted; change nothing.
         purge_deleted_runs: first remove the artifact entries of runs whose lifecycle
-            stage is 'deleted', so the blobs only they used are reclaimed too. Restoring
-            such a run afterwards brings it back without artifacts.
+            stage is 'deleted', and of deleted logged models that no registered model
+            version uses, so the blobs only they used are reclaimed too. Restoring such a
+            run afterwards brings it back without artifacts.
 
     Returns:
         A :class:`GcReport`.
@@ -174,11 +179,13 @@ def gc(
         )
     grace = float(grace)
 
-    runs_purged = entries_purged = 0
+    runs_purged = models_purged = entries_purged = 0
     purged: set[str] = set()
     if purge_deleted_runs:
-        purged = set(deleted_run_ids(tracking_store))
-        runs_purged = len(purged)
+        runs = deleted_run_ids(tracking_store)
+        models = tracking_store.unregistered_deleted_model_ids()
+        runs_purged, models_purged = len(runs), len(models)
+        purged = {*runs, *models}
         if not dry_run:
             for run_id in sorted(purged):
                 entries_purged += tracking_store.delete_tree_entries(run_id)
@@ -224,6 +231,7 @@ def gc(
         kept_recent=kept,
         tmp_removed=tmp_removed,
         runs_purged=runs_purged,
+        models_purged=models_purged,
         entries_purged=entries_purged,
         grace_seconds=grace,
         dry_run=dry_run,

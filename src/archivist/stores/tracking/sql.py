@@ -40,6 +40,7 @@ from archivist.stores.db.schema import (
     LoggedModelRow,
     LoggedModelTagRow,
     MetricChunkRow,
+    ModelVersionRow,
     ParamRow,
     RunRow,
     TagRow,
@@ -937,6 +938,19 @@ class SqlTrackingStore:
                 .where(MODELS.c.model_id == model_id)
                 .values(lifecycle_stage=LifecycleStage.DELETED.value, last_updated_time=now_ms())
             )
+
+    def unregistered_deleted_model_ids(self) -> list[str]:
+        """Logged models marked deleted that no registered model version points at."""
+        versions: Table = ModelVersionRow.__table__  # type: ignore[assignment]
+        used = select(versions.c.model_id).where(versions.c.model_id.is_not(None))
+        with self.db.read() as conn:
+            rows = conn.execute(
+                select(MODELS.c.model_id).where(
+                    MODELS.c.lifecycle_stage == LifecycleStage.DELETED.value,
+                    MODELS.c.model_id.not_in(used),
+                )
+            ).all()
+        return sorted(r[0] for r in rows)
 
     # -------------------------------------------------------------- artifact trees
     def put_tree_entries(self, owner_id: str, entries: Sequence[TreeEntry]) -> None:
