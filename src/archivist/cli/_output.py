@@ -12,6 +12,7 @@ import datetime as _dt
 import enum
 import json
 import math
+import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -66,7 +67,7 @@ def get_client(tracking_uri: str | None) -> ArchivistClient:
 
 def is_terminal() -> bool:
     """Whether stdout is an interactive terminal (then tables are drawn with rich)."""
-    return click.get_text_stream("stdout").isatty()
+    return sys.stdout.isatty()
 
 
 def to_jsonable(value: Any) -> Any:
