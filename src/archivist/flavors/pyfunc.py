@@ -278,11 +278,9 @@ def _infer_from_example(
     import cloudpickle
 
     from archivist._warnings import warn
-    from archivist.models.signature import infer_signature
+    from archivist.models.signature import infer_signature, split_example
 
-    example, params = input_example, None
-    if isinstance(input_example, tuple) and len(input_example) == 2 and isinstance(input_example[1], dict):
-        example, params = input_example
+    example, params = split_example(input_example)
     try:
         model: PythonModel = cloudpickle.loads(data)
         model.load_context(context)

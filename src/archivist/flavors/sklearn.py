@@ -161,7 +161,7 @@ def save_model(
         write_environment,
     )
     from archivist.models.model import Model, save_input_example
-    from archivist.models.signature import infer_signature
+    from archivist.models.signature import infer_signature, split_example
 
     if not _checked:
         _check_inputs(sk_model, serialization_format, pyfunc_predict_fn, signature, input_example)
@@ -177,7 +177,7 @@ def save_model(
     model.artifact_path = target.name
     if signature is None and input_example is not None:
         try:
-            example = input_example[0] if isinstance(input_example, tuple) else input_example
+            example, _ = split_example(input_example)
             signature = infer_signature(example, getattr(sk_model, pyfunc_predict_fn)(example))
         except Exception:  # a model that cannot predict the example still saves
             signature = None

@@ -334,9 +334,9 @@ def save_input_example(directory: str | os.PathLike[str], example: Any) -> dict[
         >>> info["type"], info["pandas_orient"]
         ('dataframe', 'split')
     """
-    data, params = example, None
-    if isinstance(example, tuple) and len(example) == 2 and isinstance(example[1], Mapping):
-        data, params = example
+    from archivist.models.signature import split_example
+
+    data, params = split_example(example)
     info: dict[str, Any] = {"artifact_path": INPUT_EXAMPLE_FILE}
     kind = type(data).__module__.split(".")[0]
     stored: Any

@@ -1343,18 +1343,23 @@ def enforce_params(params: Mapping[str, Any] | None, schema: ParamSchema | None)
     }
 
 
-def validate_example(signature: ModelSignature, input_example: Any) -> None:
-    """Raise :class:`InvalidArgument` when ``input_example`` does not fit ``signature``.
-
-    An example may be ``(data, params)``, as MLflow accepts.
-    """
-    data, params = input_example, None
+def split_example(input_example: Any) -> tuple[Any, dict[str, Any] | None]:
+    """``(data, params)`` of an input example, which may be ``(data, params)`` as in MLflow."""
     if (
         isinstance(input_example, tuple)
         and len(input_example) == 2
         and isinstance(input_example[1], Mapping)
     ):
-        data, params = input_example
+        return input_example[0], dict(input_example[1])
+    return input_example, None
+
+
+def validate_example(signature: ModelSignature, input_example: Any) -> None:
+    """Raise :class:`InvalidArgument` when ``input_example`` does not fit ``signature``.
+
+    An example may be ``(data, params)``, as MLflow accepts.
+    """
+    data, params = split_example(input_example)
     try:
         if signature.inputs is not None:
             enforce_schema(data, signature.inputs)

@@ -116,8 +116,7 @@ _UPSERT_ALIAS = text(
 # --------------------------------------------------------------------------- checks
 
 
-def _check_name(name: Any, what: str = "registered model name") -> str:
-    return check_registered_model_name(name, what)
+_check_name = check_registered_model_name
 
 
 def _check_text(value: Any, what: str, limit: int) -> str | None:
