@@ -15,6 +15,9 @@ __all__ = [
     "GC_GRACE_SECONDS",
     "PACK_MAX_BYTES",
     "SCORING_MAX_BODY_BYTES",
+    "SERVER_MAX_BODY_BYTES",
+    "SERVER_MAX_JSON_DEPTH",
+    "SERVER_MAX_UPLOAD_BYTES",
     "TRACKING_URI",
     "Setting",
     "set_tracking_uri",
@@ -105,6 +108,24 @@ SCORING_MAX_BODY_BYTES: Setting[int] = Setting(
     int,
     256 << 20,
     "The scoring server answers 413 to a POST /invocations body larger than this.",
+)
+SERVER_MAX_BODY_BYTES: Setting[int] = Setting(
+    "ARCHIVIST_SERVER_MAX_BODY_BYTES",
+    int,
+    32 << 20,
+    "The tracking server answers 413 to a JSON request body larger than this.",
+)
+SERVER_MAX_UPLOAD_BYTES: Setting[int] = Setting(
+    "ARCHIVIST_SERVER_MAX_UPLOAD_BYTES",
+    int,
+    64 << 30,
+    "The tracking server answers 413 to an artifact upload (or upload part) larger than this.",
+)
+SERVER_MAX_JSON_DEPTH: Setting[int] = Setting(
+    "ARCHIVIST_SERVER_MAX_JSON_DEPTH",
+    int,
+    32,
+    "The tracking server refuses JSON bodies nested deeper than this (400).",
 )
 
 # What set_tracking_uri() chose for this process. Like MLflow's, it is process-wide and

@@ -6,8 +6,11 @@ the server can answer ``{"error_code", "message"}`` and the HTTP client can map 
 
     ArchivistError (Exception)                    INTERNAL_ERROR            500
     ├── InvalidArgument (ValueError)              INVALID_PARAMETER_VALUE   400
-    │   └── MalformedFilter                       INVALID_PARAMETER_VALUE   400
+    │   ├── MalformedFilter                       INVALID_PARAMETER_VALUE   400
+    │   ├── MalformedRequest                      BAD_REQUEST               400
+    │   └── PayloadTooLarge                       REQUEST_TOO_LARGE         413
     ├── ResourceNotFound (LookupError)            RESOURCE_DOES_NOT_EXIST   404
+    │   └── EndpointNotFound                      ENDPOINT_NOT_FOUND        404
     ├── ResourceAlreadyExists                     RESOURCE_ALREADY_EXISTS   400
     ├── InvalidState (RuntimeError)               INVALID_STATE             400
     ├── ArtifactCorrupted (OSError)               DATA_LOSS                 500
@@ -24,10 +27,13 @@ __all__ = [
     "HTTP_STATUS",
     "ArchivistError",
     "ArtifactCorrupted",
+    "EndpointNotFound",
     "InvalidArgument",
     "InvalidState",
     "MalformedFilter",
+    "MalformedRequest",
     "MissingDependency",
+    "PayloadTooLarge",
     "PermissionDenied",
     "ResourceAlreadyExists",
     "ResourceNotFound",
@@ -62,10 +68,28 @@ class MalformedFilter(InvalidArgument):
     """A search filter or order-by clause could not be parsed."""
 
 
+class MalformedRequest(InvalidArgument):
+    """An HTTP request body or query is not what the endpoint reads (bad JSON, wrong types)."""
+
+    error_code = "BAD_REQUEST"
+
+
+class PayloadTooLarge(InvalidArgument):
+    """An HTTP request body or upload is over the server's configured limit."""
+
+    error_code = "REQUEST_TOO_LARGE"
+
+
 class ResourceNotFound(ArchivistError, LookupError):
     """An experiment, run, artifact, model or version does not exist."""
 
     error_code = "RESOURCE_DOES_NOT_EXIST"
+
+
+class EndpointNotFound(ResourceNotFound):
+    """No server endpoint answers this method and path."""
+
+    error_code = "ENDPOINT_NOT_FOUND"
 
 
 class ResourceAlreadyExists(ArchivistError):
@@ -113,6 +137,9 @@ HTTP_STATUS: dict[str, int] = {
     "DATA_LOSS": 500,
     "PERMISSION_DENIED": 403,
     "UNAUTHENTICATED": 401,
+    "BAD_REQUEST": 400,
+    "REQUEST_TOO_LARGE": 413,
+    "ENDPOINT_NOT_FOUND": 404,
 }
 
 _BY_CODE: dict[str, type[ArchivistError]] = {
@@ -123,6 +150,9 @@ _BY_CODE: dict[str, type[ArchivistError]] = {
     "DATA_LOSS": ArtifactCorrupted,
     "PERMISSION_DENIED": PermissionDenied,
     "UNAUTHENTICATED": Unauthenticated,
+    "BAD_REQUEST": MalformedRequest,
+    "REQUEST_TOO_LARGE": PayloadTooLarge,
+    "ENDPOINT_NOT_FOUND": EndpointNotFound,
 }
 
 

@@ -26,6 +26,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "verify": ("archivist.cli.verify:verify", "Check that every artifact's bytes are present and intact."),
     "gc": ("archivist.cli.gc:gc", "Delete stored blobs that no artifact references."),
     "models": ("archivist.cli.models:models", "Serve, predict with, list, register and alias models."),
+    "server": ("archivist.cli.server:server", "Run the tracking server (MLflow's REST API over Archivist's stores)."),
 }
 
 
