@@ -25,7 +25,7 @@ from archivist.entities import (
     ViewType,
 )
 from archivist.errors import InvalidArgument, ResourceNotFound
-from archivist.paths import validate_artifact_path
+from archivist.paths import validate_artifact_file
 from archivist.validation import check_int, check_key, check_run_id
 
 if TYPE_CHECKING:
@@ -420,7 +420,7 @@ class ArchivistClient(_RegistryMixin):
         self._artifacts.log_bytes(check_run_id(run_id), artifact_file, text.encode())
 
     def log_dict(self, run_id: str, dictionary: dict[str, Any], artifact_file: str) -> None:
-        validate_artifact_path(artifact_file, name="artifact_file")
+        validate_artifact_file(artifact_file)
         data = _formats.dict_to_bytes(dictionary, artifact_file)
         self._artifacts.log_bytes(check_run_id(run_id), artifact_file, data)
 
@@ -456,7 +456,7 @@ class ArchivistClient(_RegistryMixin):
             artifact_file = (
                 f"images/{key.replace('/', '~')}+step+{step_n}+timestamp+{ts}+{uuid.uuid4()}.png"
             )
-        validate_artifact_path(artifact_file, name="artifact_file")
+        validate_artifact_file(artifact_file)
         self._artifacts.log_bytes(run_id, artifact_file, _formats.image_to_png(image))
         if key is not None:
             self.set_tag(run_id, "mlflow.loggedImages", "True")
@@ -469,13 +469,13 @@ class ArchivistClient(_RegistryMixin):
         *,
         save_kwargs: dict[str, Any] | None = None,
     ) -> None:
-        validate_artifact_path(artifact_file, name="artifact_file")
+        validate_artifact_file(artifact_file)
         data = _formats.figure_to_bytes(figure, artifact_file, save_kwargs)
         self._artifacts.log_bytes(check_run_id(run_id), artifact_file, data)
 
     def log_table(self, run_id: str, data: Any, artifact_file: str) -> None:
         """Log a table as JSON; logging again to the same file appends rows (as MLflow does)."""
-        path = validate_artifact_path(artifact_file, name="artifact_file")
+        path = validate_artifact_file(artifact_file)
         if not path.endswith(".json"):
             raise InvalidArgument(
                 f"artifact_file {artifact_file!r} must end with '.json' for log_table"

@@ -13,19 +13,29 @@ __all__ = [
     "MAX_KEY_LENGTH",
     "MAX_PARAM_VALUE_LENGTH",
     "MAX_TAG_VALUE_LENGTH",
+    "check_artifact_location",
     "check_experiment_name",
     "check_int",
     "check_key",
+    "check_logged_model_name",
     "check_metric_value",
+    "check_model_type",
     "check_param_value",
     "check_run_id",
+    "check_run_name",
     "check_tag_value",
+    "check_text",
+    "check_user_id",
 ]
 
 MAX_KEY_LENGTH = 250
 MAX_PARAM_VALUE_LENGTH = 6000
 MAX_TAG_VALUE_LENGTH = 8000
 MAX_EXPERIMENT_NAME_LENGTH = 500
+MAX_RUN_NAME_LENGTH = 250
+MAX_USER_ID_LENGTH = 256
+MAX_LOGGED_MODEL_NAME_LENGTH = 500
+MAX_ARTIFACT_LOCATION_LENGTH = 1000
 
 # MLflow's set: letters, digits, underscores, dashes, periods, spaces, slashes, colons.
 _KEY_RE = re.compile(r"^[/\w.\- :]*$")
@@ -57,8 +67,35 @@ def check_key(key: Any, kind: str) -> str:
     return key
 
 
+def _refuse_nul(text: str, what: str) -> None:
+    """NUL cannot be stored by PostgreSQL (and is cut short by C tools reading SQLite):
+    refuse it the same way on every backend, before anything is written."""
+    if "\x00" in text:
+        raise InvalidArgument(
+            f"{what} {text[:60]!r} contains a NUL character (\\x00) at position "
+            f"{text.index(chr(0))}; text stored in the tracking database cannot hold NUL: "
+            "remove it (log binary data as an artifact instead)"
+        )
+
+
+def check_text(
+    value: Any, what: str, limit: int, *, allow_empty: bool = False
+) -> str:
+    """A string column's value: a (non-empty unless ``allow_empty``) string of at most
+    ``limit`` characters, without NUL."""
+    if not isinstance(value, str) or not (value or allow_empty):
+        raise InvalidArgument(f"{what} {value!r} is invalid: give a non-empty string")
+    if len(value) > limit:
+        raise InvalidArgument(
+            f"{what} {value[:40]!r}... is {len(value)} characters long; the limit is {limit}"
+        )
+    _refuse_nul(value, what)
+    return value
+
+
 def check_param_value(key: str, value: Any) -> str:
     text = str(value)
+    _refuse_nul(text, f"param {key!r} value")
     if len(text) > MAX_PARAM_VALUE_LENGTH:
         raise InvalidArgument(
             f"param {key!r} has a value of {len(text)} characters; the limit is "
@@ -69,6 +106,7 @@ def check_param_value(key: str, value: Any) -> str:
 
 def check_tag_value(key: str, value: Any) -> str:
     text = str(value)
+    _refuse_nul(text, f"tag {key!r} value")
     if len(text) > MAX_TAG_VALUE_LENGTH:
         raise InvalidArgument(
             f"tag {key!r} has a value of {len(text)} characters; the limit is "
@@ -147,17 +185,35 @@ def check_model_id(model_id: Any) -> str:
 
 def _check_name(name: Any, what: str, limit: int) -> str:
     """A non-blank string of at most ``limit`` characters."""
-    if not isinstance(name, str) or not name.strip():
+    if isinstance(name, str) and not name.strip():
         raise InvalidArgument(f"{what} {name!r} is invalid: give a non-empty string")
-    if len(name) > limit:
-        raise InvalidArgument(
-            f"{what} {name[:40]!r}... is {len(name)} characters long; the limit is {limit}"
-        )
-    return name
+    return check_text(name, what, limit)
 
 
 def check_experiment_name(name: Any) -> str:
     return _check_name(name, "experiment name", MAX_EXPERIMENT_NAME_LENGTH)
+
+
+def check_run_name(name: Any) -> str:
+    return check_text(name, "run name", MAX_RUN_NAME_LENGTH)
+
+
+def check_user_id(user_id: Any) -> str:
+    return check_text(user_id, "user id", MAX_USER_ID_LENGTH, allow_empty=True)
+
+
+def check_logged_model_name(name: Any) -> str:
+    return check_text(name, "logged model name", MAX_LOGGED_MODEL_NAME_LENGTH)
+
+
+def check_model_type(model_type: Any) -> str | None:
+    if model_type is None:
+        return None
+    return check_text(model_type, "model_type", MAX_LOGGED_MODEL_NAME_LENGTH, allow_empty=True)
+
+
+def check_artifact_location(location: Any) -> str:
+    return check_text(location, "artifact_location", MAX_ARTIFACT_LOCATION_LENGTH, allow_empty=True)
 
 
 MAX_REGISTERED_MODEL_NAME_LENGTH = 256

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, BinaryIO
 
 from archivist.entities import FileInfo, TreeEntry
 from archivist.errors import InvalidArgument, ResourceNotFound
-from archivist.paths import join, validate_artifact_path
+from archivist.paths import join, validate_artifact_file, validate_artifact_path
 
 if TYPE_CHECKING:
     from archivist.stores.blobs.base import BlobStore
@@ -68,15 +68,22 @@ def _already_there(target: Path, entry: TreeEntry) -> bool:
     return hash_file(target, split(entry.digest)[0])[0] == entry.digest
 
 
-def _artifact_name(local: str | os.PathLike[str], rel: str) -> str:
-    """``rel`` (a local file's name or path below the logged folder) as an artifact path."""
+def _artifact_name(local: str | os.PathLike[str], rel: str, base: str = "") -> str:
+    """``rel`` (a local file's name or path below the logged folder) as an artifact path
+    under ``base``."""
     try:
-        return validate_artifact_path(rel, name="file name")
+        path = join(base, validate_artifact_path(rel, name="file name"))
     except InvalidArgument as e:
         reason = e.message.split(";")[0]
         raise InvalidArgument(
             f"local file {os.fspath(local)!r} cannot be logged under its own name: {reason}; "
             "rename it, or copy it to a valid name, before logging"
+        ) from None
+    try:
+        return validate_artifact_path(path)
+    except InvalidArgument as e:
+        raise InvalidArgument(
+            f"local file {os.fspath(local)!r} would be logged as {e.message}"
         ) from None
 
 
@@ -149,17 +156,17 @@ class ArtifactStore:
     ) -> TreeEntry:
         base = validate_artifact_path(artifact_path)
         path = check_local_file(local_path)
-        name = _artifact_name(path, path.name)
+        target = _artifact_name(path, path.name, base)
         if path.is_dir():
-            self.log_dir(owner_id, path, join(base, name))
-            return TreeEntry(join(base, name), "", 0)
+            self.log_dir(owner_id, path, target)
+            return TreeEntry(target, "", 0)
         try:
             digest, size = self.blobs.put_file(path)
         except PermissionError:
             raise InvalidArgument(
                 f"local_path {os.fspath(local_path)!r} cannot be read (permission denied)"
             ) from None
-        entry = TreeEntry(join(base, name), digest, size)
+        entry = TreeEntry(target, digest, size)
         self.tracking.put_tree_entries(owner_id, [entry])
         return entry
 
@@ -170,7 +177,7 @@ class ArtifactStore:
         root = check_local_dir(local_dir)
         files = _walk_files(root)
         for local, rel in files:
-            _artifact_name(local, rel)
+            _artifact_name(local, rel, base)
         paths = [p for p, _ in files]
         total = sum(os.path.getsize(p) for p in paths) if _show_progress() else 0
         with _progress("storing", total) as advance:
@@ -183,12 +190,7 @@ class ArtifactStore:
         return entries
 
     def log_bytes(self, owner_id: str, artifact_file: str, data: bytes) -> TreeEntry:
-        path = validate_artifact_path(artifact_file, name="artifact_file")
-        if not path:
-            raise InvalidArgument(
-                f"artifact_file {artifact_file!r} names no file; give a file name such as "
-                "'notes.txt'"
-            )
+        path = validate_artifact_file(artifact_file)
         digest, size = self.blobs.put_bytes(data)
         entry = TreeEntry(path, digest, size)
         self.tracking.put_tree_entries(owner_id, [entry])

@@ -26,7 +26,13 @@ from archivist.stores.blobs.hashing import (
     split,
 )
 
-__all__ = ["BlobStore", "VerifyingReader"]
+__all__ = ["BlobStore", "VerifyingReader", "download_tmp"]
+
+
+def download_tmp(dest: str) -> str:
+    """A temporary name beside ``dest``, short enough for any file system even when
+    ``dest``'s own name is as long as a name can be."""
+    return os.path.join(os.path.dirname(dest), f".archivist-tmp-{os.urandom(6).hex()}")
 
 
 class BlobStore(ABC):
@@ -130,7 +136,7 @@ class BlobStore(ABC):
 
     def copy_to(self, digest: str, dest: str, *, link: bool = False) -> None:
         """Write the blob's verified bytes to ``dest`` (replaced atomically)."""
-        tmp = f"{dest}.archivist-tmp-{os.getpid()}"
+        tmp = download_tmp(dest)
         try:
             with self.open(digest) as src, open(tmp, "wb") as out:
                 shutil.copyfileobj(src, out, CHUNK)  # type: ignore[misc]

@@ -26,7 +26,7 @@ from typing import Any, BinaryIO
 
 from archivist import config
 from archivist.errors import ArtifactCorrupted, InvalidArgument
-from archivist.stores.blobs.base import BlobStore, VerifyingReader
+from archivist.stores.blobs.base import BlobStore, VerifyingReader, download_tmp
 from archivist.stores.blobs.codec import compressor, decompressing_reader, worth_compressing
 from archivist.stores.blobs.hashing import CHUNK, hash_bytes, hash_file, new_hasher, split
 from archivist.stores.blobs.pack import MAX_SIZE as PACK_MAX
@@ -361,7 +361,7 @@ class LocalBlobStore(BlobStore):
             super().copy_to(digest, dest)
             return
         src = str(found[0])
-        tmp = f"{dest}.archivist-tmp-{uuid.uuid4().hex[:8]}"
+        tmp = download_tmp(dest)
         try:
             # Verify and copy at once: the hash reads the blob on other cores while the
             # kernel copies it; the copy only becomes visible if the digest matched.

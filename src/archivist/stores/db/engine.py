@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DataError
 
 from archivist.errors import InvalidArgument, missing
 from archivist.stores.db.schema import SCHEMA_REVISION, metadata
@@ -115,8 +116,16 @@ class Database:
     def write(self) -> Iterator[Connection]:
         """A transaction that will write; committed on success, rolled back on error."""
         conn = self.engine.connect().execution_options(archivist_write=True)
-        with conn, conn.begin():
-            yield conn
+        try:
+            with conn, conn.begin():
+                yield conn
+        except DataError as e:
+            # Values are validated before writing (validation.py, paths.py), the same way
+            # on every backend; this is the net for one that slipped through.
+            raise InvalidArgument(
+                f"the database refused a value: {str(e.orig).strip().splitlines()[0]}; "
+                "nothing was written: shorten the value or remove NUL characters"
+            ) from None
 
     @contextmanager
     def read(self) -> Iterator[Connection]:

@@ -57,6 +57,7 @@ from archivist.validation import (
     check_registered_model_name,
     check_run_id,
     check_tag_value,
+    check_text,
 )
 
 __all__ = ["SqlRegistryStore"]
@@ -126,14 +127,7 @@ def _check_text(value: Any, what: str, limit: int) -> str | None:
     return _require_text(value, what, limit, allow_empty=True)
 
 
-def _require_text(value: Any, what: str, limit: int, *, allow_empty: bool = False) -> str:
-    if not isinstance(value, str) or not (value or allow_empty):
-        raise InvalidArgument(f"{what} {value!r} is invalid: give a non-empty string")
-    if len(value) > limit:
-        raise InvalidArgument(
-            f"{what} {value[:40]!r}... is {len(value)} characters long; the limit is {limit}"
-        )
-    return value
+_require_text = check_text
 
 
 def _check_version(version: Any) -> int:

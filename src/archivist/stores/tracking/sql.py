@@ -48,13 +48,18 @@ from archivist.stores.db.schema import (
 from archivist.stores.tracking.base import Page
 from archivist.stores.tracking.points import decode, encode
 from archivist.validation import (
+    check_artifact_location,
     check_experiment_name,
     check_int,
     check_key,
+    check_logged_model_name,
     check_metric_value,
+    check_model_type,
     check_param_value,
     check_run_id,
+    check_run_name,
     check_tag_value,
+    check_user_id,
 )
 
 __all__ = ["SqlTrackingStore"]
@@ -238,6 +243,7 @@ class SqlTrackingStore:
         self, name: str, artifact_location: str | None = None, tags: dict[str, str] | None = None
     ) -> str:
         check_experiment_name(name)
+        check_artifact_location(artifact_location or "")
         tag_rows = []
         for k, v in (tags or {}).items():
             tag_rows.append((check_key(k, "tag"), check_tag_value(k, v)))
@@ -433,7 +439,8 @@ class SqlTrackingStore:
     ) -> Run:
         exp_int = _experiment_int(experiment_id)
         tag_map = {t.key: t.value for t in tags}
-        name = run_name or tag_map.get(RUN_NAME_TAG) or _random_run_name()
+        name = check_run_name(run_name or tag_map.get(RUN_NAME_TAG) or _random_run_name())
+        check_user_id(user_id)
         tag_map[RUN_NAME_TAG] = name
         for k, v in tag_map.items():
             check_key(k, "tag")
@@ -567,6 +574,8 @@ class SqlTrackingStore:
                 ) from None
         if end_time is not None:
             values["end_time"] = end_time
+        if run_name:
+            check_run_name(run_name)
         with self.db.write() as conn:
             row = self._active_run_row(conn, run_id)
             if run_name:
@@ -798,6 +807,8 @@ class SqlTrackingStore:
         if exp.lifecycle_stage != LifecycleStage.ACTIVE.value:
             raise InvalidState(f"experiment {experiment_id!r} is deleted; restore it first")
         mid = check_model_id(model_id) if model_id else f"m-{uuid.uuid4().hex}"
+        check_logged_model_name(name)
+        check_model_type(model_type)
         params = {check_key(k, "param"): check_param_value(k, v) for k, v in (params or {}).items()}
         tags = {check_key(k, "tag"): check_tag_value(k, v) for k, v in (tags or {}).items()}
         ts = now_ms()
