@@ -76,8 +76,23 @@ class BlobStore(ABC):
         return self.has(digest)
 
     def reuse(self, digest: str) -> bool:
-        """True when the blob is stored and now protected from gc: no need to write it."""
+        """True when the stored blob can stand for new bytes with this digest.
+
+        That is: it is stored, not known to be damaged, and now protected from gc. A
+        backend that can tell a damaged blob cheaply checks here, and moves a damaged one
+        aside (:meth:`quarantine`) so that the caller writes the good bytes again.
+        """
         return self.has(digest) and self.touch(digest)
+
+    def quarantine(self, digest: str) -> str | None:
+        """Take a damaged blob out of the store, so nothing reads or reuses it again.
+
+        Returns where its bytes were kept for inspection, or None when this backend
+        cannot keep them (the blob is then deleted). Backends that can keep a copy aside
+        override this.
+        """
+        self.delete(digest)
+        return None
 
     def age_seconds(self, digest: str) -> float:
         """Seconds since the blob was written or touched (0 when unknown: never collected)."""
@@ -149,8 +164,15 @@ class BlobStore(ABC):
 class VerifyingReader(io.RawIOBase):
     """Wraps a reader of a blob's original bytes; raises at EOF if they do not match."""
 
-    def __init__(self, raw: BinaryIO, digest: str, where: str) -> None:
+    def __init__(
+        self,
+        raw: BinaryIO,
+        digest: str,
+        where: str,
+        on_corrupt: Callable[[], object] | None = None,
+    ) -> None:
         super().__init__()
+        self._on_corrupt = on_corrupt
         algorithm, self._expected = split(digest)
         self._raw = raw
         self._digest = digest
@@ -165,6 +187,7 @@ class VerifyingReader(io.RawIOBase):
         try:
             data = self._raw.read(len(b))
         except Exception as e:  # e.g. a damaged zstd frame
+            self._corrupt()
             raise ArtifactCorrupted(
                 f"blob {self._digest} at {self._where} is corrupted and cannot be decoded "
                 f"({type(e).__name__}: {e}); restore it from a backup or re-log the artifact"
@@ -177,12 +200,17 @@ class VerifyingReader(io.RawIOBase):
             self._done = True
             actual = self._hasher.hexdigest()
             if actual != self._expected:
+                self._corrupt()
                 raise ArtifactCorrupted(
                     f"blob {self._digest} at {self._where} is corrupted: its bytes hash to "
                     f"{actual}; restore it from a backup or re-log the artifact, then run "
                     "'archivist verify'"
                 )
         return n
+
+    def _corrupt(self) -> None:
+        if self._on_corrupt is not None:
+            self._on_corrupt()
 
     def read(self, size: int = -1) -> bytes:
         if size is None or size < 0:

@@ -7,6 +7,11 @@ blob is either absent or complete. Blobs are read-only files.
 
 Blobs of at most 64 KiB are rows of ``<root>/pack.sqlite`` instead (see ``pack.py``):
 thousands of small files then cost one transaction rather than thousands of files.
+
+Dedup never reuses a damaged blob: a pack row is rewritten with the good bytes whenever
+they are stored again, and a blob file is reused only if it is unchanged since it was last
+seen intact (``marks.py``), else it is hashed first; a damaged one is moved to
+``<root>/quarantine`` and written again.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from archivist.errors import ArtifactCorrupted, InvalidArgument
 from archivist.stores.blobs.base import BlobStore, VerifyingReader, download_tmp
 from archivist.stores.blobs.codec import compressor, decompressing_reader, worth_compressing
 from archivist.stores.blobs.hashing import CHUNK, hash_bytes, hash_file, new_hasher, split
+from archivist.stores.blobs.marks import Marks
 from archivist.stores.blobs.pack import MAX_SIZE as PACK_MAX
 from archivist.stores.blobs.pack import RAW, ZSTD, Pack
 
@@ -93,6 +99,8 @@ class LocalBlobStore(BlobStore):
         self._objects.mkdir(parents=True, exist_ok=True)
         self._fsync = config.FSYNC.get() if fsync is None else fsync
         self._pack = Pack(self.root / "pack.sqlite", fsync=self._fsync)
+        self._marks = Marks(self.root / "marks.sqlite")
+        self._quarantine = self.root / "quarantine"
         self._pack_max = min(PACK_MAX, max(0, config.PACK_MAX_BYTES.get()))
 
     # -- locations ---------------------------------------------------------------------
@@ -187,6 +195,8 @@ class LocalBlobStore(BlobStore):
             os.replace(tmp, final)
         if self._fsync:
             _fsync_dir(str(final.parent))
+        # the bytes were hashed on their way in: the installed file is known intact
+        self._marks.mark(digest, os.stat(final))
 
     def open(self, digest: str) -> BinaryIO:
         found = self._find(digest)
@@ -207,7 +217,8 @@ class LocalBlobStore(BlobStore):
         raw: BinaryIO = open(path, "rb")  # noqa: SIM115 - handed to the reader
         if compressed:
             raw = decompressing_reader(raw)
-        return io.BufferedReader(VerifyingReader(raw, digest, str(path)), CHUNK)  # type: ignore[return-value]
+        reader = VerifyingReader(raw, digest, str(path), lambda: self._marks.forget(digest))
+        return io.BufferedReader(reader, CHUNK)  # type: ignore[return-value]
 
     def delete(self, digest: str) -> None:
         self._pack.delete(digest)
@@ -232,14 +243,112 @@ class LocalBlobStore(BlobStore):
         found = self._find(digest)
         if found is None:
             return self._pack.touch(digest)
+        path = found[0]
         try:
-            os.utime(found[0])
+            before = os.stat(path)
+            os.utime(path)
+            after = os.stat(path)
         except FileNotFoundError:
             return False
         except OSError as e:  # a read-only store can still be read
             if e.errno not in (errno.EROFS, errno.EPERM, errno.EACCES):
                 raise
+            return True
+        if self._marks.matches(digest, before):  # utime changes ctime: carry the mark over
+            self._marks.mark(digest, after)
         return True
+
+    def reuse(self, digest: str) -> bool:
+        """Whether the stored blob is intact and protected from gc: no need to write it.
+
+        A pack row is small: it is hashed. A blob file is trusted when it is unchanged since
+        it was last seen intact, else hashed once (and marked). A damaged blob is moved to
+        the quarantine folder and False is returned, so the caller stores the good bytes.
+        """
+        found = self._find(digest)
+        if found is None:
+            packed = self._pack.get(digest)
+            if packed is None:
+                return False
+            if self._row_intact(digest, *packed):
+                return self._pack.touch(digest)
+            self.quarantine(digest)
+            return False
+        path, compressed = found
+        try:
+            st = os.stat(path)
+        except FileNotFoundError:
+            return False
+        if not self._marks.matches(digest, st):
+            if not self._file_intact(digest, path, compressed):
+                self._quarantine_file(digest, path, st)
+                return False
+            if os.stat(path) != st:  # changed while we hashed it: store the good bytes anew
+                return False
+            self._marks.mark(digest, st)
+        return self.touch(digest)
+
+    def _file_intact(self, digest: str, path: Path, compressed: bool) -> bool:
+        try:
+            if not compressed:
+                return hash_file(path, split(digest)[0])[0] == digest
+            reader = VerifyingReader(decompressing_reader(open(path, "rb")), digest, str(path))  # noqa: SIM115
+            with reader:
+                while reader.read(CHUNK):
+                    pass
+            return True
+        except FileNotFoundError:
+            return False
+        except ArtifactCorrupted:
+            return False
+
+    @staticmethod
+    def _row_intact(digest: str, data: bytes, codec: int) -> bool:
+        if codec == ZSTD:
+            import zstandard
+
+            try:
+                data = zstandard.ZstdDecompressor().decompressobj().decompress(data)
+            except zstandard.ZstdError:
+                return False
+        return hash_bytes(data, split(digest)[0]) == digest
+
+    def quarantine(self, digest: str) -> str | None:
+        """Move a damaged blob to ``<root>/quarantine``; returns its new path."""
+        found = self._find(digest)
+        if found is not None:
+            try:
+                return self._quarantine_file(digest, found[0], os.stat(found[0]))
+            except FileNotFoundError:
+                return None
+        packed = self._pack.get(digest)
+        if packed is None:
+            return None
+        target = self._quarantine_target(digest, f"pack-{'zst' if packed[1] == ZSTD else 'raw'}")
+        with open(target, "wb") as out:
+            out.write(packed[0])
+        self._pack.delete(digest)
+        self._marks.forget(digest)
+        return str(target)
+
+    def _quarantine_target(self, digest: str, kind: str) -> Path:
+        algorithm, hexpart = split(digest)
+        self._quarantine.mkdir(exist_ok=True)
+        stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+        return self._quarantine / f"{algorithm}-{hexpart}.{kind}.{stamp}-{uuid.uuid4().hex[:6]}"
+
+    def _quarantine_file(self, digest: str, path: Path, st: os.stat_result) -> str | None:
+        """Move ``path`` aside unless it was replaced meanwhile (by a writer's good copy)."""
+        self._marks.forget(digest)
+        kind = "zst" if path.name.endswith(".zst") else "raw"
+        target = self._quarantine_target(digest, kind)
+        try:
+            if os.stat(path).st_ino != st.st_ino:
+                return None
+            os.replace(path, target)
+        except FileNotFoundError:
+            return None
+        return str(target)
 
     def age_seconds(self, digest: str) -> float:
         found = self._find(digest)
@@ -278,6 +387,13 @@ class LocalBlobStore(BlobStore):
         if found is None:
             return self._pack.stored_size(digest) or 0
         return found[0].stat().st_size
+
+    def put_bytes(self, data: bytes) -> tuple[str, int]:
+        if self._packs(len(data)):  # the upsert also rewrites a damaged row
+            row = self._pack_row(data)
+            self._pack.put_many([row])
+            return row[0], row[3]
+        return super().put_bytes(data)
 
     def put_file(self, path: str | os.PathLike[str]) -> tuple[str, int]:
         before = os.stat(path)
@@ -332,7 +448,7 @@ class LocalBlobStore(BlobStore):
             row = self._pack_row(data)
             rows[row[0]] = row
             results[i] = (row[0], row[3])
-        if rows:  # new blobs are added, packed ones only touched
+        if rows:  # new blobs are added, packed ones rewritten (which repairs a damaged row)
             self._pack.put_many(rows.values())
             if progress is not None:
                 progress(sum(r[1] for r in results if r is not None))
@@ -371,6 +487,7 @@ class LocalBlobStore(BlobStore):
                     shutil.copyfile(src, tmp)
                 actual, _ = hashed.result()
             if actual != digest:
+                self._marks.forget(digest)
                 raise ArtifactCorrupted(
                     f"blob {digest} at {src} is corrupted: its bytes hash to {actual}; restore "
                     "it from a backup or re-log the artifact, then run 'archivist verify'"

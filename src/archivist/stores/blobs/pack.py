@@ -3,19 +3,18 @@
 A file per blob costs a handful of syscalls and, with fan-out folders, often a new
 directory; for thousands of 1 KiB files that dominates. Blobs up to ``MAX_SIZE`` bytes
 therefore live as rows of ``<root>/pack.sqlite`` instead: one transaction (one fsync)
-stores a whole batch atomically, an upsert both adds new blobs and refreshes the
-``mtime`` of existing ones, and gc's "delete if older" is a single conditional DELETE,
+stores a whole batch atomically, an upsert both adds new blobs and rewrites existing ones
+(fresh ``mtime``, and the good bytes over a damaged row), and gc's "delete if older" is a single conditional DELETE,
 so it cannot race a writer that is reusing the blob.
 """
 
 from __future__ import annotations
 
-import os
-import sqlite3
-import threading
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+
+from archivist.stores.blobs._sqlite import ThreadConnections
 
 __all__ = ["MAX_SIZE", "Pack"]
 
@@ -34,7 +33,10 @@ _SCHEMA = (
 )
 _UPSERT = (
     "INSERT INTO blobs (digest, data, codec, size, mtime) VALUES (?, ?, ?, ?, ?) "
-    "ON CONFLICT (digest) DO UPDATE SET mtime = excluded.mtime"
+    # rewriting the row costs what touching it does (SQLite writes whole records) and
+    # repairs a damaged one
+    "ON CONFLICT (digest) DO UPDATE SET data = excluded.data, codec = excluded.codec, "
+    "size = excluded.size, mtime = excluded.mtime"
 )
 
 
@@ -43,25 +45,11 @@ class Pack:
 
     def __init__(self, path: Path, *, fsync: bool) -> None:
         self.path = path
-        self._fsync = fsync
-        self._local = threading.local()
-        conn = self._conn()
-        conn.execute(_SCHEMA)
-
-    def _conn(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        pid = os.getpid()
-        if conn is None or self._local.pid != pid:
-            # A forked child never uses (nor closes) the connection it inherited.
-            conn = sqlite3.connect(self.path, timeout=120, isolation_level=None, check_same_thread=False)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute(f"PRAGMA synchronous={'FULL' if self._fsync else 'OFF'}")
-            self._local.conn = conn
-            self._local.pid = pid
-        return conn
+        self._conn = ThreadConnections(path, synchronous="FULL" if fsync else "OFF")
+        self._conn().execute(_SCHEMA)
 
     def put_many(self, rows: Iterable[tuple[str, bytes, int, int]]) -> None:
-        """Store ``(digest, data, codec, size)`` rows; existing ones are only touched."""
+        """Store ``(digest, data, codec, size)`` rows, replacing existing ones."""
         now = time.time()
         conn = self._conn()
         conn.execute("BEGIN IMMEDIATE")
