@@ -13,6 +13,8 @@ __all__ = [
     "ARTIFACT_ROOT",
     "FSYNC",
     "GC_GRACE_SECONDS",
+    "HTTP_RETRY_SECONDS",
+    "HTTP_TIMEOUT",
     "PACK_MAX_BYTES",
     "SCORING_MAX_BODY_BYTES",
     "SERVER_MAX_BODY_BYTES",
@@ -126,6 +128,20 @@ SERVER_MAX_JSON_DEPTH: Setting[int] = Setting(
     int,
     32,
     "The tracking server refuses JSON bodies nested deeper than this (400).",
+)
+
+HTTP_TIMEOUT: Setting[float] = Setting(
+    "ARCHIVIST_HTTP_TIMEOUT",
+    float,
+    60.0,
+    "Seconds an HTTP request to a tracking server may wait to connect or between bytes.",
+)
+HTTP_RETRY_SECONDS: Setting[float] = Setting(
+    "ARCHIVIST_HTTP_RETRY_SECONDS",
+    float,
+    60.0,
+    "Total seconds spent retrying a request to a tracking server that is unreachable, "
+    "times out or answers 5xx, before giving up with an error naming the server.",
 )
 
 # What set_tracking_uri() chose for this process. Like MLflow's, it is process-wide and

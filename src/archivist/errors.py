@@ -16,7 +16,12 @@ the server can answer ``{"error_code", "message"}`` and the HTTP client can map 
     ├── ArtifactCorrupted (OSError)               DATA_LOSS                 500
     ├── PermissionDenied (PermissionError)        PERMISSION_DENIED         403
     ├── Unauthenticated (PermissionError)         UNAUTHENTICATED           401
+    ├── Conflict                                  RESOURCE_CONFLICT         409
+    ├── ServerUnavailable (ConnectionError)       TEMPORARILY_UNAVAILABLE   503
     └── MissingDependency (ImportError)           INTERNAL_ERROR            500
+
+``to_dict()`` also names the class (``archivist_error``), so a client maps a payload back
+to the exact class even where two classes share a code (``error_from_payload``).
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ __all__ = [
     "HTTP_STATUS",
     "ArchivistError",
     "ArtifactCorrupted",
+    "Conflict",
     "EndpointNotFound",
     "InvalidArgument",
     "InvalidState",
@@ -37,8 +43,10 @@ __all__ = [
     "PermissionDenied",
     "ResourceAlreadyExists",
     "ResourceNotFound",
+    "ServerUnavailable",
     "Unauthenticated",
     "error_for_code",
+    "error_from_payload",
 ]
 
 
@@ -55,7 +63,11 @@ class ArchivistError(Exception):
         return (type(self), (self.message,))
 
     def to_dict(self) -> dict[str, str]:
-        return {"error_code": self.error_code, "message": self.message}
+        return {
+            "error_code": self.error_code,
+            "message": self.message,
+            "archivist_error": type(self).__name__,
+        }
 
 
 class InvalidArgument(ArchivistError, ValueError):
@@ -122,6 +134,18 @@ class Unauthenticated(ArchivistError, PermissionError):
     error_code = "UNAUTHENTICATED"
 
 
+class Conflict(ArchivistError):
+    """What exists differs from what is being written (e.g. a pushed run id with other content)."""
+
+    error_code = "RESOURCE_CONFLICT"
+
+
+class ServerUnavailable(ArchivistError, ConnectionError):
+    """A tracking server could not be reached, or kept failing, within the retry budget."""
+
+    error_code = "TEMPORARILY_UNAVAILABLE"
+
+
 class MissingDependency(ArchivistError, ImportError):
     """An optional dependency is needed; the message names the extra to install."""
 
@@ -140,6 +164,8 @@ HTTP_STATUS: dict[str, int] = {
     "BAD_REQUEST": 400,
     "REQUEST_TOO_LARGE": 413,
     "ENDPOINT_NOT_FOUND": 404,
+    "RESOURCE_CONFLICT": 409,
+    "TEMPORARILY_UNAVAILABLE": 503,
 }
 
 _BY_CODE: dict[str, type[ArchivistError]] = {
@@ -153,12 +179,38 @@ _BY_CODE: dict[str, type[ArchivistError]] = {
     "BAD_REQUEST": MalformedRequest,
     "REQUEST_TOO_LARGE": PayloadTooLarge,
     "ENDPOINT_NOT_FOUND": EndpointNotFound,
+    "RESOURCE_CONFLICT": Conflict,
+    "TEMPORARILY_UNAVAILABLE": ServerUnavailable,
 }
 
 
 def error_for_code(code: str, message: str) -> ArchivistError:
     """Build the error class that ``code`` names (the HTTP client's inverse of ``to_dict``)."""
     return _BY_CODE.get(code, ArchivistError)(message)
+
+
+def _all_classes(cls: type[ArchivistError]) -> dict[str, type[ArchivistError]]:
+    out = {cls.__name__: cls}
+    for sub in cls.__subclasses__():
+        out.update(_all_classes(sub))
+    return out
+
+
+def error_from_payload(payload: object, fallback: str) -> ArchivistError:
+    """The error an ``{"error_code", "message"[, "archivist_error"]}`` body describes.
+
+    The class named by ``archivist_error`` wins when it is one of ours and agrees with the
+    code; otherwise the code decides (MLflow servers send only the code). ``fallback`` is
+    the message when the body has none.
+    """
+    if not isinstance(payload, dict):
+        return ArchivistError(fallback)
+    code = str(payload.get("error_code") or "INTERNAL_ERROR")
+    message = str(payload.get("message") or fallback)
+    named = _all_classes(ArchivistError).get(str(payload.get("archivist_error", "")))
+    if named is not None and named.error_code == code:
+        return named(message)
+    return error_for_code(code, message)
 
 
 def missing(package: str, extra: str, purpose: str) -> MissingDependency:

@@ -66,7 +66,9 @@ def test_status_table_drives_every_error() -> None:
         cls = type("E", (ArchivistError,), {"error_code": code})
         response = error_response(cls("boom"))
         assert response.status_code == status
-        assert json.loads(bytes(response.body)) == {"error_code": code, "message": "boom"}
+        assert json.loads(bytes(response.body)) == {
+            "error_code": code, "message": "boom", "archivist_error": "E"
+        }
 
 
 def test_config_limits_must_be_positive(store_dir: Path) -> None:

@@ -26,7 +26,8 @@ def parse(doc: object, schema: Schema | None = None, content_type: str = "applic
 
 def test_errors_are_invalid_arguments_with_their_own_code_and_status() -> None:
     assert issubclass(BadRequest, InvalidArgument)
-    assert BadRequest("x").to_dict() == {"error_code": "BAD_REQUEST", "message": "x"}
+    payload = BadRequest("x").to_dict()
+    assert (payload["error_code"], payload["message"]) == ("BAD_REQUEST", "x")
     assert (BadRequest.http_status, UnsupportedContentType.http_status) == (400, 415)
 
 
