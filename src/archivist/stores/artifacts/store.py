@@ -6,7 +6,7 @@ import contextlib
 import os
 import stat
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -195,6 +195,25 @@ class ArtifactStore:
         entry = TreeEntry(path, digest, size)
         self.tracking.put_tree_entries(owner_id, [entry])
         return entry
+
+    # -- transfer primitives (push/pull; a remote store sends these over HTTP) ----------
+    def missing_blobs(self, owner_id: str, digests: Iterable[str]) -> set[str]:
+        """Which of ``digests`` must be sent before ``owner_id``'s tree can name them."""
+        wanted = set(digests)
+        return wanted - self.blobs.has_many(wanted)
+
+    def put_blob(self, owner_id: str, digest: str, data: BinaryIO, size: int) -> None:
+        """Store bytes read from ``data`` (verified against ``digest``) for ``owner_id``."""
+        if not self.blobs.reuse(digest):
+            self.blobs.put(digest, data)
+
+    def open_blob(self, owner_id: str, digest: str) -> BinaryIO:
+        """Verified bytes of ``digest``, which ``owner_id``'s tree names."""
+        return self.blobs.open(digest)
+
+    def commit_entries(self, owner_id: str, entries: list[TreeEntry]) -> None:
+        """Add entries to ``owner_id``'s tree; their blobs must already be stored."""
+        self.tracking.put_tree_entries(owner_id, entries)
 
     # -- reading ---------------------------------------------------------------------
     def entries(self, owner_id: str, path: str = "") -> list[TreeEntry]:

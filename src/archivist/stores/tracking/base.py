@@ -54,6 +54,7 @@ class TrackingStore(Protocol):
         start_time: int,
         tags: Sequence[RunTag],
         run_name: str | None,
+        run_id: str | None = None,
     ) -> Run: ...
     def get_run(self, run_id: str) -> Run: ...
     def update_run_info(

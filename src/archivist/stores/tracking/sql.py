@@ -436,7 +436,9 @@ class SqlTrackingStore:
         start_time: int,
         tags: Sequence[RunTag],
         run_name: str | None,
+        run_id: str | None = None,
     ) -> Run:
+        """A new RUNNING run; ``run_id`` keeps a given id (push/pull copy runs by id)."""
         exp_int = _experiment_int(experiment_id)
         tag_map = {t.key: t.value for t in tags}
         name = check_run_name(run_name or tag_map.get(RUN_NAME_TAG) or _random_run_name())
@@ -445,8 +447,11 @@ class SqlTrackingStore:
         for k, v in tag_map.items():
             check_key(k, "tag")
             tag_map[k] = check_tag_value(k, v)
-        run_id = uuid.uuid4().hex
+        given = run_id is not None
+        run_id = check_run_id(run_id) if given else uuid.uuid4().hex
         with self.db.write() as conn:
+            if given and self._x(conn, _RUN_STAGE, {"run_id": run_id}).first() is not None:
+                raise ResourceAlreadyExists(f"run {run_id!r} already exists in {self.uri}")
             exp = self._x(conn, _EXPERIMENT_STAGE, {"id": exp_int}).first()
             if exp is None:
                 raise ResourceNotFound(
