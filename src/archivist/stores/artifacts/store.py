@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, BinaryIO
 from archivist.entities import FileInfo, TreeEntry
 from archivist.errors import InvalidArgument, ResourceNotFound
 from archivist.paths import join, validate_artifact_file, validate_artifact_path
+from archivist.stores.artifacts.sources import check_regular, put_file_stable, put_files_stable
 
 if TYPE_CHECKING:
     from archivist.stores.blobs.base import BlobStore
@@ -89,7 +90,9 @@ def _artifact_name(local: str | os.PathLike[str], rel: str, base: str = "") -> s
 
 def check_local_file(local_path: str | os.PathLike[str]) -> Path:
     path = Path(os.fspath(local_path))
-    if not path.exists():
+    if path.exists():  # a FIFO, device or socket is refused before anything opens it
+        check_regular(path, f"local_path {os.fspath(local_path)!r}", allow_dir=True)
+    else:
         raise InvalidArgument(
             f"local_path {os.fspath(local_path)!r} does not exist; give the path of a file to "
             "log (relative paths are taken from the working directory "
@@ -139,8 +142,19 @@ def _walk_files(root: Path) -> list[tuple[str, str]]:
                     stack.append((entry.path, child_rel, above | {ident}))
                 elif entry.is_file():
                     out.append((entry.path, child_rel))
+                else:  # FIFO, device, socket or broken symlink: refuse, never open it
+                    _refuse_entry(root, entry.path, child_rel)
     out.sort(key=lambda t: t[1])
     return out
+
+
+def _refuse_entry(root: Path, path: str, rel: str) -> None:
+    if not os.path.exists(path):
+        raise InvalidArgument(
+            f"local_dir '{root}' holds {rel!r}, a symlink to {os.readlink(path)!r}, which does "
+            "not exist; remove the link or log a folder without it"
+        )
+    check_regular(path, f"{rel!r} in local_dir '{root}'")
 
 
 class ArtifactStore:
@@ -161,7 +175,7 @@ class ArtifactStore:
             self.log_dir(owner_id, path, target)
             return TreeEntry(target, "", 0)
         try:
-            digest, size = self.blobs.put_file(path)
+            digest, size = put_file_stable(self.blobs, str(path), f"local_path {str(path)!r}")
         except PermissionError:
             raise InvalidArgument(
                 f"local_path {os.fspath(local_path)!r} cannot be read (permission denied)"
@@ -181,7 +195,7 @@ class ArtifactStore:
         paths = [p for p, _ in files]
         total = sum(os.path.getsize(p) for p in paths) if _show_progress() else 0
         with _progress("storing", total) as advance:
-            stored = self.blobs.put_files(paths, advance)
+            stored = put_files_stable(self.blobs, paths, lambda p: f"local file {p!r}", advance)
         entries = [
             TreeEntry(join(base, rel), digest, size)
             for (_, rel), (digest, size) in zip(files, stored, strict=True)

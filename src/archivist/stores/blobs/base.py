@@ -15,7 +15,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator
 from typing import BinaryIO
 
-from archivist.errors import ArtifactCorrupted
+from archivist.errors import ArtifactCorrupted, InvalidArgument
 from archivist.stores.blobs.hashing import (
     CHUNK,
     DEFAULT_ALGORITHM,
@@ -26,7 +26,12 @@ from archivist.stores.blobs.hashing import (
     split,
 )
 
-__all__ = ["BlobStore", "VerifyingReader", "download_tmp"]
+__all__ = ["BlobStore", "SourceChanged", "VerifyingReader", "download_tmp"]
+
+
+class SourceChanged(InvalidArgument):
+    """The bytes read to store a blob do not hash to the digest computed just before:
+    the source file changed in between. Callers read it again (a bounded number of times)."""
 
 
 def download_tmp(dest: str) -> str:

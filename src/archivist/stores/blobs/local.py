@@ -30,8 +30,8 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from archivist import config
-from archivist.errors import ArtifactCorrupted, InvalidArgument
-from archivist.stores.blobs.base import BlobStore, VerifyingReader, download_tmp
+from archivist.errors import ArtifactCorrupted
+from archivist.stores.blobs.base import BlobStore, SourceChanged, VerifyingReader, download_tmp
 from archivist.stores.blobs.codec import compressor, decompressing_reader, worth_compressing
 from archivist.stores.blobs.hashing import CHUNK, hash_bytes, hash_file, new_hasher, split
 from archivist.stores.blobs.marks import Marks
@@ -41,6 +41,7 @@ from archivist.stores.blobs.pack import RAW, ZSTD, Pack
 __all__ = ["LocalBlobStore"]
 
 _SMALL = 256 << 10
+_RACY_NS = 50_000_000
 
 
 _COMPRESSORS = threading.local()
@@ -144,7 +145,7 @@ class LocalBlobStore(BlobStore):
         if self._packs(len(head)):
             row = self._pack_row(head)
             if row[0] != digest:
-                raise InvalidArgument(
+                raise SourceChanged(
                     f"bytes given for blob {digest} hash to {row[0]}; the source changed while "
                     "it was being stored or the digest is wrong"
                 )
@@ -174,7 +175,7 @@ class LocalBlobStore(BlobStore):
                     os.fsync(out.fileno())
             actual = f"{algorithm}:{hasher.hexdigest()}"
             if actual != digest:
-                raise InvalidArgument(
+                raise SourceChanged(
                     f"bytes given for blob {digest} hash to {actual}; the source changed while "
                     "it was being stored or the digest is wrong"
                 )
@@ -406,17 +407,18 @@ class LocalBlobStore(BlobStore):
             head = f.read(_SMALL)
         if worth_compressing(head):
             with open(path, "rb") as f:
-                try:
-                    self.put(digest, f)  # type: ignore[arg-type]
-                except InvalidArgument:
-                    # the file changed after hashing: store what it holds now
-                    return self.put_file(path)
+                # raises SourceChanged if the file changed after hashing: the caller
+                # (artifacts/sources.py) reads it again, a bounded number of times
+                self.put(digest, f)  # type: ignore[arg-type]
             return digest, size
         tmp = self._tmpfile()
         try:
             shutil.copyfile(path, tmp)  # sendfile / copy_file_range: no bytes through Python
             after = os.stat(path)
-            if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
+            # a change within a clock tick of the last one may not move the timestamps:
+            # then hash what was copied rather than trust the first pass
+            racy = time.time_ns() - max(before.st_mtime_ns, before.st_ctime_ns) < _RACY_NS
+            if racy or (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
                 digest, size = hash_file(tmp, self.algorithm)
                 if self.reuse(digest):
                     return digest, size

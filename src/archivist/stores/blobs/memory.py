@@ -8,8 +8,8 @@ import time
 from collections.abc import Iterator
 from typing import BinaryIO
 
-from archivist.errors import ArtifactCorrupted, InvalidArgument
-from archivist.stores.blobs.base import BlobStore, VerifyingReader
+from archivist.errors import ArtifactCorrupted
+from archivist.stores.blobs.base import BlobStore, SourceChanged, VerifyingReader
 from archivist.stores.blobs.hashing import hash_bytes, split
 
 __all__ = ["MemoryBlobStore"]
@@ -31,7 +31,7 @@ class MemoryBlobStore(BlobStore):
         content = data.read()
         actual = hash_bytes(content, algorithm)
         if actual != digest:
-            raise InvalidArgument(f"bytes given for blob {digest} hash to {actual}")
+            raise SourceChanged(f"bytes given for blob {digest} hash to {actual}")
         with self._lock:
             self._blobs[digest] = content
             self._mtimes[digest] = time.time()
