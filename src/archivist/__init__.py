@@ -84,6 +84,7 @@ from archivist.fluent import (
     set_tracking_uri,
     start_run,
 )
+from archivist.fluent_data import add_lineage, lineage, log_input, log_inputs, search_datasets
 from archivist.fluent_models import (
     get_logged_model,
     last_logged_model,
@@ -94,7 +95,7 @@ from archivist.fluent_models import (
 MlflowException = ArchivistError  # MLflow's name for the root error, for scripts moving over
 
 if TYPE_CHECKING:
-    from archivist import artifacts, entities, exceptions, models, pyfunc, sklearn
+    from archivist import artifacts, data, entities, exceptions, models, pyfunc, sklearn
     from archivist.artifacts import load_table
     from archivist.client import ArchivistClient
     from archivist.client import ArchivistClient as MlflowClient
@@ -125,8 +126,10 @@ __all__ = [
     "ViewType",
     "__version__",
     "active_run",
+    "add_lineage",
     "artifacts",
     "create_experiment",
+    "data",
     "delete_experiment",
     "delete_run",
     "delete_tag",
@@ -144,12 +147,15 @@ __all__ = [
     "is_tracking_uri_set",
     "last_active_run",
     "last_logged_model",
+    "lineage",
     "load_table",
     "log_artifact",
     "log_artifacts",
     "log_dict",
     "log_figure",
     "log_image",
+    "log_input",
+    "log_inputs",
     "log_metric",
     "log_metrics",
     "log_param",
@@ -161,6 +167,7 @@ __all__ = [
     "register_model",
     "restore_experiment",
     "restore_run",
+    "search_datasets",
     "search_experiments",
     "search_model_versions",
     "search_registered_models",
@@ -182,6 +189,7 @@ __getattr__ = lazy_getattr(
         "ArchivistClient": "archivist.client:ArchivistClient",
         "MlflowClient": "archivist.client:ArchivistClient",
         "artifacts": "archivist.artifacts",
+        "data": "archivist.data",
         "entities": "archivist.entities",
         "exceptions": "archivist.exceptions",
         "load_table": "archivist.artifacts:load_table",

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from archivist import _formats
+from archivist._client_lineage import DatasetClientMixin, check_derived_from
 from archivist.entities import (
     Experiment,
     FileInfo,
@@ -248,7 +249,7 @@ def close_all_stores() -> None:
         _STORE_CACHE.clear()
 
 
-class ArchivistClient(_RegistryMixin):
+class ArchivistClient(_RegistryMixin, DatasetClientMixin):
     """Experiments, runs, metrics, params, tags and artifacts by explicit id.
 
     Args:
@@ -405,14 +406,34 @@ class ArchivistClient(_RegistryMixin):
 
     # ------------------------------------------------------------------ artifacts
     def log_artifact(
-        self, run_id: str, local_path: str | os.PathLike[str], artifact_path: str | None = None
+        self,
+        run_id: str,
+        local_path: str | os.PathLike[str],
+        artifact_path: str | None = None,
+        *,
+        derived_from: Sequence[str] | str | None = None,
     ) -> None:
-        self._artifacts.log_file(check_run_id(run_id), local_path, artifact_path)
+        """Log a file; ``derived_from`` (dataset/artifact/model URIs) is recorded as lineage."""
+        parents = check_derived_from(self._tracking, derived_from)
+        entry = self._artifacts.log_file(check_run_id(run_id), local_path, artifact_path)
+        if parents:
+            self._tracking.add_lineage(f"runs:/{run_id}/{entry.path}", parents, run_id)
 
     def log_artifacts(
-        self, run_id: str, local_dir: str | os.PathLike[str], artifact_path: str | None = None
+        self,
+        run_id: str,
+        local_dir: str | os.PathLike[str],
+        artifact_path: str | None = None,
+        *,
+        derived_from: Sequence[str] | str | None = None,
     ) -> None:
+        """Log a folder; ``derived_from`` is recorded for ``artifact_path`` (or the run)."""
+        parents = check_derived_from(self._tracking, derived_from)
         self._artifacts.log_dir(check_run_id(run_id), local_dir, artifact_path)
+        if parents:
+            path = validate_artifact_path(artifact_path)
+            child = f"runs:/{run_id}/{path}" if path else f"runs:/{run_id}"
+            self._tracking.add_lineage(child, parents, run_id)
 
     def log_text(self, run_id: str, text: str, artifact_file: str) -> None:
         if not isinstance(text, str):

@@ -518,17 +518,33 @@ def delete_tag(key: str) -> None:
 
 
 def log_artifact(
-    local_path: str | os.PathLike[str], artifact_path: str | None = None, run_id: str | None = None
+    local_path: str | os.PathLike[str],
+    artifact_path: str | None = None,
+    run_id: str | None = None,
+    *,
+    derived_from: list[str] | str | None = None,
 ) -> None:
-    """Log a local file (or directory) under ``artifact_path`` of the run."""
-    _client().log_artifact(_run_id_or_start(run_id), local_path, artifact_path)
+    """Log a local file (or directory) under ``artifact_path`` of the run.
+
+    ``derived_from`` lists what it was made from (``datasets:/...``, ``runs:/<id>/<path>``,
+    ``models:/...``), recorded as lineage (see ``archivist lineage``).
+    """
+    _client().log_artifact(
+        _run_id_or_start(run_id), local_path, artifact_path, derived_from=derived_from
+    )
 
 
 def log_artifacts(
-    local_dir: str | os.PathLike[str], artifact_path: str | None = None, run_id: str | None = None
+    local_dir: str | os.PathLike[str],
+    artifact_path: str | None = None,
+    run_id: str | None = None,
+    *,
+    derived_from: list[str] | str | None = None,
 ) -> None:
     """Log every file below ``local_dir`` under ``artifact_path`` of the run."""
-    _client().log_artifacts(_run_id_or_start(run_id), local_dir, artifact_path)
+    _client().log_artifacts(
+        _run_id_or_start(run_id), local_dir, artifact_path, derived_from=derived_from
+    )
 
 
 def log_text(text: str, artifact_file: str, run_id: str | None = None) -> None:

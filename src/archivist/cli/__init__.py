@@ -27,6 +27,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "gc": ("archivist.cli.gc:gc", "Delete stored blobs that no artifact references."),
     "models": ("archivist.cli.models:models", "Serve, predict with, list, register and alias models."),
     "server": ("archivist.cli.server:server", "Run the tracking server (MLflow's REST API over Archivist's stores)."),
+    "datasets": ("archivist.cli.datasets:datasets", "List and search the datasets runs used."),
+    "lineage": (
+        "archivist.cli.lineage:lineage",
+        "Print the lineage of URI: upstream and downstream, as a tree or a graph.",
+    ),
 }
 
 

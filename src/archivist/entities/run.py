@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
+from archivist.entities.dataset import RunInputs
+
 __all__ = ["Metric", "Param", "Run", "RunData", "RunInfo", "RunStatus", "RunTag"]
 
 
@@ -68,3 +70,4 @@ class RunData:
 class Run:
     info: RunInfo
     data: RunData = field(default_factory=RunData)
+    inputs: RunInputs = field(default_factory=RunInputs)

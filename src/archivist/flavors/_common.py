@@ -115,6 +115,7 @@ def log_saved_model(
     step: int,
     model_id: str | None,
     run_id: str | None = None,
+    derived_from: Any = None,
 ) -> ModelInfo:
     """Create a LoggedModel, save into a temp dir, upload its tree, mark it READY, register.
 
@@ -136,6 +137,9 @@ def log_saved_model(
     if registered_model_name is not None:
         check_registered_model_name(registered_model_name, "registered_model_name")
     client = _client()
+    from archivist._client_lineage import check_derived_from
+
+    parents = check_derived_from(client.tracking_store, derived_from)
     rid = run_id or _run_id_or_start()
     run = client.get_run(rid)
     experiment_id = run.info.experiment_id or _active_experiment_id()
@@ -156,6 +160,8 @@ def log_saved_model(
             client.artifact_store.log_dir(logged.model_id, path)
         logged = store.finalize_logged_model(logged.model_id, "READY")
         _set_last_model(logged.model_id)
+        if parents:
+            store.add_lineage(f"models:/{logged.model_id}", parents, rid)
     except BaseException:
         store.finalize_logged_model(logged.model_id, "FAILED")
         raise

@@ -327,6 +327,7 @@ def log_model(
 ) -> ModelInfo:
     """Log a custom :class:`PythonModel` (and files it needs, as ``artifacts``)."""
     del await_registration_for  # registration is synchronous here
+    derived_from = kwargs.pop("derived_from", None)  # lineage: what it was made from
     refuse_unknown_kwargs("archivist.pyfunc.log_model", kwargs)
     if python_model is None:
         raise InvalidArgument("pyfunc.log_model needs python_model=, a PythonModel instance")
@@ -358,4 +359,5 @@ def log_model(
         model_type=model_type,
         step=step,
         model_id=model_id,
+        derived_from=derived_from,
     )

@@ -282,6 +282,7 @@ def log_model(
         >>> archivist.sklearn.load_model(info.model_uri).predict(X)
     """
     del await_registration_for  # registration is synchronous here
+    derived_from = kwargs.pop("derived_from", None)  # lineage: what it was made from
     refuse_unknown_kwargs("archivist.sklearn.log_model", kwargs)
 
     def save(path: str, run_id: str | None, mid: str) -> Model:
@@ -316,6 +317,7 @@ def log_model(
         model_type=model_type,
         step=step,
         model_id=model_id,
+        derived_from=derived_from,
     )
 
 

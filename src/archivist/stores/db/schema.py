@@ -17,12 +17,13 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # Bumped by every migration; a new database is created from this metadata and stamped
 # with it, so that opening a brand-new store does not have to import alembic.
-SCHEMA_REVISION = "0001_initial"
+SCHEMA_REVISION = "0002_datasets_lineage"
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -225,6 +226,55 @@ class RegisteredModelAliasRow(Base):
     )
     alias: Mapped[str] = mapped_column(String(256), primary_key=True)
     version: Mapped[int] = mapped_column(Integer)
+
+
+class DatasetRow(Base):
+    """A dataset, identified by (name, digest) across every experiment."""
+
+    __tablename__ = "datasets"
+    __table_args__ = (UniqueConstraint("name", "digest"),)
+    dataset_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(500))
+    digest: Mapped[str] = mapped_column(String(80), index=True)
+    source_type: Mapped[str] = mapped_column(String(36))
+    source: Mapped[str] = mapped_column(Text)
+    schema: Mapped[str | None] = mapped_column(Text, nullable=True)
+    profile: Mapped[str | None] = mapped_column(Text, nullable=True)
+    creation_time: Mapped[int] = mapped_column(BigInteger)
+
+
+class DatasetInputRow(Base):
+    """A run used a dataset (in a context such as "training")."""
+
+    __tablename__ = "dataset_inputs"
+    run_id: Mapped[str] = mapped_column(
+        ForeignKey("runs.run_id", ondelete="CASCADE"), primary_key=True
+    )
+    dataset_id: Mapped[str] = mapped_column(
+        ForeignKey("datasets.dataset_id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    context: Mapped[str | None] = mapped_column(String(250), nullable=True, index=True)
+    creation_time: Mapped[int] = mapped_column(BigInteger)
+
+
+class DatasetInputTagRow(Base):
+    __tablename__ = "dataset_input_tags"
+    run_id: Mapped[str] = mapped_column(
+        ForeignKey("runs.run_id", ondelete="CASCADE"), primary_key=True
+    )
+    dataset_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    key: Mapped[str] = mapped_column(KEY, primary_key=True)
+    value: Mapped[str] = mapped_column(VALUE)
+
+
+class LineageEdgeRow(Base):
+    """``child`` was derived from ``parent`` (both URIs: datasets:/, runs:/, models:/)."""
+
+    __tablename__ = "lineage_edges"
+    child: Mapped[str] = mapped_column(String(1000), primary_key=True)
+    parent: Mapped[str] = mapped_column(String(1000), primary_key=True, index=True)
+    run_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    creation_time: Mapped[int] = mapped_column(BigInteger)
 
 
 metadata = Base.metadata

@@ -24,6 +24,7 @@ from archivist.entities import (
     Run,
     RunData,
     RunInfo,
+    RunInputs,
     RunStatus,
     RunTag,
     TreeEntry,
@@ -47,6 +48,7 @@ from archivist.stores.db.schema import (
 )
 from archivist.stores.tracking.base import Page
 from archivist.stores.tracking.points import decode, encode
+from archivist.stores.tracking.sql_datasets import DatasetStoreMixin
 from archivist.validation import (
     check_artifact_location,
     check_experiment_name,
@@ -184,8 +186,8 @@ def _experiment_int(experiment_id: Any) -> int:
         ) from None
 
 
-class SqlTrackingStore:
-    """Experiments, runs and artifact trees in one SQL database."""
+class SqlTrackingStore(DatasetStoreMixin):
+    """Experiments, runs and artifact trees in one SQL database (datasets: the mixin)."""
 
     def __init__(self, db_uri: str) -> None:
         self.db = Database(db_uri)
@@ -563,7 +565,9 @@ class SqlTrackingStore:
     def get_run(self, run_id: str) -> Run:
         with self.db.read() as conn:
             row = self._run_row(conn, run_id)
-            return Run(self._info(row), self._runs_data(conn, [run_id])[run_id])
+            data = self._runs_data(conn, [run_id])[run_id]
+            inputs = self._run_inputs(conn, [run_id])
+        return Run(self._info(row), data, inputs.get(run_id, RunInputs()))
 
     def update_run_info(
         self, run_id: str, status: str | None, end_time: int | None, run_name: str | None
@@ -791,7 +795,8 @@ class SqlTrackingStore:
             more = len(rows) > max_results
             rows = rows[:max_results]
             data = self._runs_data(conn, [r.run_id for r in rows])
-        runs = [Run(self._info(r), data[r.run_id]) for r in rows]
+            inputs = self._run_inputs(conn, [r.run_id for r in rows])
+        runs = [Run(self._info(r), data[r.run_id], inputs.get(r.run_id, RunInputs())) for r in rows]
         return Page(list(runs), _encode_token(offset + max_results) if more else None)
 
     # --------------------------------------------------------------- logged models
