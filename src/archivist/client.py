@@ -26,7 +26,7 @@ from archivist.entities import (
     ViewType,
 )
 from archivist.errors import InvalidArgument, ResourceNotFound
-from archivist.paths import validate_artifact_file
+from archivist.paths import validate_artifact_file, validate_artifact_path
 from archivist.validation import check_int, check_key, check_run_id
 
 if TYPE_CHECKING:

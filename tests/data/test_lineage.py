@@ -113,3 +113,16 @@ def test_bad_derived_from_is_refused_before_logging(tmp_path: Path) -> None:
     g = archivist.lineage(f"runs:/{run.info.run_id}/f.txt")
     assert [(n.kind, n.uri) for n in g.upstream()] == [("external", "s3://bucket/raw/f.txt"),
                                                       ("run", f"runs:/{run.info.run_id}")]
+
+
+def test_log_artifacts_records_derived_from_for_the_folder(tmp_path: Path) -> None:
+    d = tmp_path / "plots"
+    d.mkdir()
+    (d / "a.png").write_bytes(b"png")
+    with archivist.start_run() as src:
+        archivist.log_text("raw", "raw.txt")
+    with archivist.start_run() as run:
+        archivist.log_artifacts(d, artifact_path="plots", derived_from=[f"runs:/{src.info.run_id}/raw.txt"])
+    g = archivist.lineage(f"runs:/{run.info.run_id}/plots", direction="up")
+    assert {n.uri for n in g.upstream()} == {
+        f"runs:/{src.info.run_id}/raw.txt", f"runs:/{src.info.run_id}", f"runs:/{run.info.run_id}"}
