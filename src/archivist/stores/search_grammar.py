@@ -36,6 +36,10 @@ from typing import Any, Literal, TypeAlias
 from archivist.errors import MalformedFilter
 
 __all__ = [
+    "MAX_FILTER_COMPARISONS",
+    "MAX_FILTER_LENGTH",
+    "MAX_FILTER_LIST_VALUES",
+    "MAX_ORDER_BY_CLAUSES",
     "BoolOp",
     "Comparison",
     "Entity",
@@ -59,6 +63,13 @@ SearchKind: TypeAlias = Literal["run", "experiment", "registered_model", "model_
 _ValueKind: TypeAlias = Literal["number", "string", "registry_tag", "id", "version"]
 
 _MAX_NESTING = 32
+#: One search must not tie up the database: SQLite refuses expressions deeper than 1,000
+#: and PostgreSQL plans thousands of OR'ed subqueries for minutes. These bound what one
+#: filter may ask for, the same for every kind of search and every backend.
+MAX_FILTER_LENGTH = 50_000
+MAX_FILTER_COMPARISONS = 200
+MAX_FILTER_LIST_VALUES = 5_000
+MAX_ORDER_BY_CLAUSES = 20
 _INT64 = range(-(2**63), 2**63)
 
 
@@ -428,8 +439,11 @@ class _Source:
 
     def error(self, position: int, problem: str, expected: str) -> MalformedFilter:
         return MalformedFilter(
-            f'{self.label} "{self.text}": {problem} at position {position}; expected {expected}'
+            f'{self.label} "{self.shown()}": {problem} at position {position}; expected {expected}'
         )
+
+    def shown(self) -> str:
+        return self.text if len(self.text) <= 300 else f"{self.text[:300]}..."
 
     def unexpected(self, token: _Token, expected: str) -> MalformedFilter:
         return self.error(token.start, f"unexpected {token.describe()}", expected)
@@ -497,6 +511,8 @@ class _Parser:
         self.names = names
         self.tokens = _tokenize(source, vocabulary.wording)
         self.index = 0
+        self.comparisons = 0
+        self.list_values = 0
 
     def peek(self) -> _Token:
         return self.tokens[self.index]
@@ -557,6 +573,14 @@ class _Parser:
         return node
 
     def comparison(self) -> Comparison:
+        self.comparisons += 1
+        if self.comparisons > MAX_FILTER_COMPARISONS:
+            raise self.source.error(
+                self.peek().start,
+                f"more than {MAX_FILTER_COMPARISONS} comparisons",
+                f"at most {MAX_FILTER_COMPARISONS} in one search: for many alternatives of "
+                "one key use IN ('a', 'b', ...), or run several searches",
+            )
         entity, key, kind = self.identifier()
         subject = self.vocabulary.subject(entity, key)
         op = self.operator(subject, kind)
@@ -671,6 +695,13 @@ class _Parser:
         ints: list[int] = []
         while True:
             token = self.take()
+            self.list_values += 1
+            if self.list_values > MAX_FILTER_LIST_VALUES:
+                raise self.source.error(
+                    token.start,
+                    f"more than {MAX_FILTER_LIST_VALUES} values in IN lists",
+                    f"at most {MAX_FILTER_LIST_VALUES} in one search: run several searches",
+                )
             if kind in _INTEGERS:
                 ints.append(self.integer(token, kind, f"in the {op} list"))
             elif token.kind == "string":
@@ -769,6 +800,11 @@ def parse_filter(filter_string: str | None, *, kind: SearchKind = "run") -> Node
         raise MalformedFilter(
             f"filter {filter_string!r} is not a string; expected e.g. \"tags.team = 'ml'\""
         )
+    if len(filter_string) > MAX_FILTER_LENGTH:
+        raise MalformedFilter(
+            f'filter "{filter_string[:80]}..." is {len(filter_string):,} characters long; the '
+            f"limit is {MAX_FILTER_LENGTH:,}: run several smaller searches"
+        )
     words = _VOCABULARIES[kind]
     return _Parser(_Source("filter", filter_string), words, words.filter_names).filter()
 
@@ -795,7 +831,13 @@ def resolve_order_by(order_by: Any, *, kind: SearchKind) -> list[OrderKey]:
     words = _VOCABULARIES[kind]
     keys: list[OrderKey] = []
     seen: dict[tuple[Entity, str], str] = {}
-    for clause in [order_by] if isinstance(order_by, str) else order_by or ():
+    clauses = [order_by] if isinstance(order_by, str) else list(order_by or ())
+    if len(clauses) > MAX_ORDER_BY_CLAUSES:
+        raise MalformedFilter(
+            f"order_by has {len(clauses)} clauses; the limit is {MAX_ORDER_BY_CLAUSES}: sort "
+            "by fewer keys"
+        )
+    for clause in clauses:
         if not isinstance(clause, str):
             raise MalformedFilter(
                 f"order_by clause {clause!r} is not a string; expected e.g. "
