@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from archivist.stores.tracking.base import Page
     from archivist.stores.tracking.sql import SqlTrackingStore
 
-__all__ = ["ArchivistClient", "PagedList"]
+__all__ = ["ArchivistClient", "MlflowClient", "PagedList"]
 
 
 class PagedList(list[Any]):
@@ -543,3 +543,6 @@ class ArchivistClient(_RegistryMixin, DatasetClientMixin):
 
     def load_table(self, run_id: str, path: str) -> Any:
         return _formats.bytes_to_table(self.read_artifact(run_id, path))
+
+
+MlflowClient = ArchivistClient  # MLflow's name (``from mlflow.client import MlflowClient``)

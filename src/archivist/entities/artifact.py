@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from archivist.entities._base import Entity
+
 __all__ = ["FileInfo", "TreeEntry"]
 
 
 @dataclass(frozen=True, slots=True)
-class FileInfo:
+class FileInfo(Entity):
     """One entry of an artifact listing: a file (with size) or a directory (size None)."""
 
     path: str
@@ -17,7 +19,7 @@ class FileInfo:
 
 
 @dataclass(frozen=True, slots=True)
-class TreeEntry:
+class TreeEntry(Entity):
     """One file of an artifact tree: where it is and which bytes it holds."""
 
     path: str

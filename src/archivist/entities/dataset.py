@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from archivist.entities._base import Entity
+
 __all__ = ["CONTEXT_TAG", "Dataset", "DatasetInput", "InputTag", "LoggedModelInput", "RunInputs"]
 
 #: The input tag MLflow uses for the context a dataset was used in ("training", ...).
@@ -11,7 +13,7 @@ CONTEXT_TAG = "mlflow.data.context"
 
 
 @dataclass(frozen=True, slots=True)
-class Dataset:
+class Dataset(Entity):
     """A dataset as stored: its identity is ``(name, digest)``.
 
     ``source`` is a JSON string describing where the data came from (``{"uri": ...}``),
@@ -33,13 +35,13 @@ class Dataset:
 
 
 @dataclass(frozen=True, slots=True)
-class InputTag:
+class InputTag(Entity):
     key: str
     value: str
 
 
 @dataclass(frozen=True, slots=True)
-class DatasetInput:
+class DatasetInput(Entity):
     """A dataset used by a run, with tags such as ``mlflow.data.context``."""
 
     dataset: Dataset
@@ -51,11 +53,15 @@ class DatasetInput:
 
 
 @dataclass(frozen=True, slots=True)
-class LoggedModelInput:
+class LoggedModelInput(Entity):
     model_id: str
 
 
 @dataclass(frozen=True, slots=True)
-class RunInputs:
+class RunInputs(Entity):
     dataset_inputs: list[DatasetInput] = field(default_factory=list)
     model_inputs: list[LoggedModelInput] = field(default_factory=list)
+
+
+DatasetInput._nested = {"dataset": Dataset, "tags": InputTag}
+RunInputs._nested = {"dataset_inputs": DatasetInput, "model_inputs": LoggedModelInput}

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
+from archivist.entities._base import Entity
+
 __all__ = ["Experiment", "LifecycleStage", "ViewType"]
 
 
@@ -29,7 +31,7 @@ class ViewType(str, Enum):
 
 
 @dataclass(frozen=True, slots=True)
-class Experiment:
+class Experiment(Entity):
     experiment_id: str
     name: str
     artifact_location: str

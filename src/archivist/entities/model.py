@@ -5,11 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from archivist.entities._base import Entity
+from archivist.entities.run import Metric
+
 __all__ = ["LoggedModel", "ModelInfo"]
 
 
 @dataclass(frozen=True, slots=True)
-class LoggedModel:
+class LoggedModel(Entity):
     model_id: str
     experiment_id: str
     name: str
@@ -24,6 +27,8 @@ class LoggedModel:
     params: dict[str, str] = field(default_factory=dict)
     metrics: list[Any] = field(default_factory=list)
     step: int = 0
+
+    _derived = ("model_uri",)
 
     @property
     def model_uri(self) -> str:
@@ -59,3 +64,6 @@ class ModelInfo:
     @property
     def signature_dict(self) -> dict[str, Any] | None:
         return None if self.signature is None else dict(self.signature.to_dict())
+
+
+LoggedModel._nested = {"metrics": Metric}

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
+from archivist.entities._base import Entity
+
 __all__ = ["ModelVersion", "ModelVersionStage", "ModelVersionStatus", "RegisteredModel"]
 
 
@@ -32,7 +34,7 @@ class ModelVersionStatus(str, Enum):
 
 
 @dataclass(frozen=True, slots=True)
-class ModelVersion:
+class ModelVersion(Entity):
     """One registered version of a model.
 
     ``aliases`` lists the aliases that point at this version, sorted; ``tags`` maps tag
@@ -58,7 +60,7 @@ class ModelVersion:
 
 
 @dataclass(frozen=True, slots=True)
-class RegisteredModel:
+class RegisteredModel(Entity):
     """A named model.
 
     ``latest_versions`` holds the newest version in each stage, oldest first;
@@ -72,3 +74,6 @@ class RegisteredModel:
     latest_versions: list[ModelVersion] = field(default_factory=list)
     tags: dict[str, str] = field(default_factory=dict)
     aliases: dict[str, str] = field(default_factory=dict)
+
+
+RegisteredModel._nested = {"latest_versions": ModelVersion}

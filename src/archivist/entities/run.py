@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
+from archivist.entities._base import Entity
 from archivist.entities.dataset import RunInputs
 
 __all__ = ["Metric", "Param", "Run", "RunData", "RunInfo", "RunStatus", "RunTag"]
@@ -23,27 +24,33 @@ class RunStatus(str, Enum):
 
 
 @dataclass(frozen=True, slots=True)
-class Metric:
+class Metric(Entity):
+    """A metric point; MLflow 3 may link it to a logged model and a dataset."""
+
     key: str
     value: float
     timestamp: int
     step: int = 0
+    model_id: str | None = None
+    dataset_name: str | None = None
+    dataset_digest: str | None = None
+    run_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
-class Param:
+class Param(Entity):
     key: str
     value: str
 
 
 @dataclass(frozen=True, slots=True)
-class RunTag:
+class RunTag(Entity):
     key: str
     value: str
 
 
 @dataclass(frozen=True, slots=True)
-class RunInfo:
+class RunInfo(Entity):
     run_id: str
     experiment_id: str
     run_name: str
@@ -54,20 +61,25 @@ class RunInfo:
     artifact_uri: str
     lifecycle_stage: str
 
+    _derived = ("run_uuid",)
+
     @property
     def run_uuid(self) -> str:
         return self.run_id
 
 
 @dataclass(frozen=True, slots=True)
-class RunData:
+class RunData(Entity):
     metrics: dict[str, float] = field(default_factory=dict)
     params: dict[str, str] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
-class Run:
+class Run(Entity):
     info: RunInfo
     data: RunData = field(default_factory=RunData)
     inputs: RunInputs = field(default_factory=RunInputs)
+
+
+Run._nested = {"info": RunInfo, "data": RunData, "inputs": RunInputs}

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
         warn_mismatches,
         write_environment,
     )
-    from archivist.models.info import get_model_info
+    from archivist.models.info import get_model_info, set_signature
     from archivist.models.model import Model, load_input_example, save_input_example
     from archivist.models.signature import (
         AnyType,
@@ -64,7 +64,7 @@ _EXPORTS = {
         "validate_example",
     ),
     "archivist.models.model": ("Model", "load_input_example", "save_input_example"),
-    "archivist.models.info": ("get_model_info",),
+    "archivist.models.info": ("get_model_info", "set_signature"),
     "archivist.models.environment": (
         "check_versions",
         "conda_yaml",
@@ -106,6 +106,7 @@ __all__ = [
     "python_env_yaml",
     "requirements_from_pickle",
     "save_input_example",
+    "set_signature",
     "validate_example",
     "warn_mismatches",
     "write_environment",

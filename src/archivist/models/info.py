@@ -1,4 +1,5 @@
-"""``ModelInfo``: what ``log_model`` returns and what ``get_model_info`` reads back."""
+"""``ModelInfo``: what ``log_model`` returns and what ``get_model_info`` reads back;
+``set_signature`` rewrites a stored model's signature."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from archivist.entities import LoggedModel, ModelInfo
 
 if TYPE_CHECKING:
     from archivist.models.model import Model
+    from archivist.models.signature import ModelSignature
 
-__all__ = ["get_model_info", "model_info"]
+__all__ = ["get_model_info", "model_info", "set_signature"]
 
 
 def model_info(
@@ -77,3 +79,47 @@ def get_model_info(model_uri: str | os.PathLike[str]) -> ModelInfo:
     data = client.artifact_store.read_bytes(str(source.run_id), f"{path}/{MLMODEL_FILE}")
     model = Model.from_yaml(data, f"{text} ({MLMODEL_FILE})")
     return model_info(model, None, model_uri=text, name=path, run_id=source.run_id)
+
+
+def set_signature(model_uri: str | os.PathLike[str], signature: ModelSignature) -> None:
+    """Replace the signature recorded in a model's ``MLmodel`` file.
+
+    ``model_uri`` is ``models:/<model_id>``, ``runs:/<run_id>/<name>`` or a local model
+    directory. A registered version (``models:/<name>/<version>`` or ``@alias``) is refused,
+    as in MLflow: a version's files must not change after registration, so set the
+    signature on the logged model before registering it.
+
+    Example:
+        >>> set_signature(info.model_uri, infer_signature(X, model.predict(X)))
+    """
+    from archivist.errors import InvalidArgument
+    from archivist.models.model import MLMODEL_FILE, Model
+    from archivist.models.resolve import _MODEL_ID, model_source, resolve_model_uri
+    from archivist.models.signature import ModelSignature
+
+    if not isinstance(signature, ModelSignature):
+        raise InvalidArgument(
+            f"signature must be a ModelSignature (from infer_signature), got "
+            f"{type(signature).__name__}"
+        )
+    text = os.fspath(model_uri)
+    if text.startswith("models:/") and not _MODEL_ID.match(text[len("models:/") :].strip("/")):
+        raise InvalidArgument(
+            f"model URI {text!r} names a registered model version, whose files cannot change; "
+            "set the signature on its logged model (models:/<model_id>) before registering"
+        )
+    if not text.startswith(("models:", "runs:")):
+        local = resolve_model_uri(text).local_dir
+        model = Model.load(local)
+        model.signature = signature
+        model.save(local)
+        return
+    from archivist.fluent import _client
+
+    client = _client()
+    source = model_source(text, client)
+    owner = source.model_id or str(source.run_id)
+    path = MLMODEL_FILE if source.model_id else f"{source.run_path}/{MLMODEL_FILE}"
+    model = Model.from_yaml(client.artifact_store.read_bytes(owner, path), f"{text} ({path})")
+    model.signature = signature
+    client.artifact_store.log_bytes(owner, path, model.to_yaml().encode())

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from archivist import config
 from archivist._version import __version__
 from archivist.errors import InvalidArgument, ResourceNotFound
+from archivist.models.info import get_model_info  # MLflow's mlflow.models.model.get_model_info
 from archivist.models.signature import ModelSignature
 
 if TYPE_CHECKING:
@@ -38,6 +39,7 @@ __all__ = [
     "MLMODEL_FILE",
     "SERVING_INPUT_FILE",
     "Model",
+    "get_model_info",
     "load_input_example",
     "save_input_example",
 ]

@@ -37,6 +37,8 @@ def resolve_location(tracking_uri: str | None = None) -> Location:
     - nothing set: ``./archivist/archivist.db`` and ``./archivist/blobs``;
     - a folder path or ``file://`` URI: the same layout inside that folder;
     - ``sqlite:///path.db``: that database, blobs beside it;
+    - ``sqlite:///:memory:``: a database in memory and blobs in a temporary folder, both
+      gone when the process ends;
     - ``postgresql://...``: that database, blobs in ``ARCHIVIST_ARTIFACT_ROOT`` (default
       ``./archivist/blobs``).
     ``ARCHIVIST_ARTIFACT_ROOT`` overrides the blob location in every case.
@@ -54,9 +56,13 @@ def resolve_location(tracking_uri: str | None = None) -> Location:
             )
         db_uri = f"sqlite:///{folder / DB_FILE}"
         root = artifact_root or str(folder / BLOB_DIR)
+    elif uri in ("sqlite://", "sqlite:///:memory:"):
+        # lives as long as the process, blobs included (as MLflow's in-memory store does)
+        db_uri = "sqlite:///:memory:"
+        root = artifact_root or _memory_blob_root()
     elif scheme == "sqlite":
         db_path = uri[len("sqlite:///") :]
-        if not uri.startswith("sqlite:///") or not db_path or db_path == ":memory:":
+        if not uri.startswith("sqlite:///") or not db_path:
             raise InvalidArgument(
                 f"tracking URI {uri!r} is not a SQLite file URI; write sqlite:///relative.db "
                 "or sqlite:////absolute/path.db"
@@ -73,6 +79,22 @@ def resolve_location(tracking_uri: str | None = None) -> Location:
             "path, sqlite:///path.db or postgresql://user@host:port/db"
         )
     return Location(tracking_uri=uri, db_uri=db_uri, artifact_root=root)
+
+
+_MEMORY_BLOBS: list[str] = []
+
+
+def _memory_blob_root() -> str:
+    """One temporary blob folder per process for ``sqlite:///:memory:``, removed at exit."""
+    if not _MEMORY_BLOBS:
+        import atexit
+        import shutil
+        import tempfile
+
+        root = tempfile.mkdtemp(prefix="archivist-memory-")
+        _MEMORY_BLOBS.append(root)
+        atexit.register(shutil.rmtree, root, True)
+    return _MEMORY_BLOBS[0]
 
 
 def open_stores(tracking_uri: str | None = None) -> tuple[SqlTrackingStore, ArtifactStore]:

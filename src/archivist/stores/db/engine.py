@@ -17,7 +17,10 @@ from sqlalchemy.exc import DataError
 from archivist.errors import InvalidArgument, missing
 from archivist.stores.db.schema import SCHEMA_REVISION, metadata
 
-__all__ = ["Database", "normalize_db_uri"]
+__all__ = ["MEMORY_URI", "Database", "normalize_db_uri"]
+
+#: An SQLite database in memory: one connection, shared by the threads of this process.
+MEMORY_URI = "sqlite:///:memory:"
 
 _SQLITE_BUSY_MS = 120_000
 _PG_SCHEMA_LOCK = 0x4152_4348  # "ARCH": serializes schema creation across processes
@@ -46,13 +49,10 @@ def normalize_db_uri(uri: str) -> str:
     for prefix in ("postgresql://", "postgres://"):
         if uri.startswith(prefix):
             return "postgresql+psycopg://" + uri[len(prefix) :]
+    if uri in ("sqlite://", MEMORY_URI):
+        return MEMORY_URI
     if uri.startswith(("sqlite:///", "postgresql+")):
         return uri
-    if uri == "sqlite://" or uri.startswith("sqlite:///:memory:"):
-        raise InvalidArgument(
-            f"tracking URI {uri!r} is an in-memory database, which other connections cannot "
-            "see; use sqlite:///path/to/file.db"
-        )
     raise InvalidArgument(
         f"database URI {uri!r} is not supported; use sqlite:///path/to/file.db or "
         "postgresql://user@host:port/db"
@@ -72,7 +72,16 @@ class Database:
         url = make_url(self.uri)
         self.dialect = url.get_backend_name()
         kwargs: dict[str, Any] = {}
-        if self.dialect == "sqlite":
+        # In memory, every connection would be a new empty database: keep one, and take
+        # turns on it (SQLite has no locking between users of one connection).
+        self._turns: threading.RLock | None = None
+        if self.uri == MEMORY_URI:
+            from sqlalchemy.pool import StaticPool
+
+            self._turns = threading.RLock()
+            kwargs["poolclass"] = StaticPool
+            kwargs["connect_args"] = {"check_same_thread": False}
+        elif self.dialect == "sqlite":
             db_path = url.database or ""
             Path(db_path).parent.mkdir(parents=True, exist_ok=True)
             kwargs["connect_args"] = {
@@ -115,22 +124,31 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """A transaction that will write; committed on success, rolled back on error."""
-        conn = self.engine.connect().execution_options(archivist_write=True)
-        try:
-            with conn, conn.begin():
-                yield conn
-        except DataError as e:
-            # Values are validated before writing (validation.py, paths.py), the same way
-            # on every backend; this is the net for one that slipped through.
-            raise InvalidArgument(
-                f"the database refused a value: {str(e.orig).strip().splitlines()[0]}; "
-                "nothing was written: shorten the value or remove NUL characters"
-            ) from None
+        with self._turn():
+            conn = self.engine.connect().execution_options(archivist_write=True)
+            try:
+                with conn, conn.begin():
+                    yield conn
+            except DataError as e:
+                # Values are validated before writing (validation.py, paths.py), the same way
+                # on every backend; this is the net for one that slipped through.
+                raise InvalidArgument(
+                    f"the database refused a value: {str(e.orig).strip().splitlines()[0]}; "
+                    "nothing was written: shorten the value or remove NUL characters"
+                ) from None
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
-        with self.engine.connect() as conn, conn.begin():
+        with self._turn(), self.engine.connect() as conn, conn.begin():
             yield conn
+
+    @contextmanager
+    def _turn(self) -> Iterator[None]:
+        if self._turns is None:
+            yield
+        else:
+            with self._turns:
+                yield
 
     def _ensure_schema(self) -> None:
         with self.write() as conn:
