@@ -1,4 +1,5 @@
-"""Local files as sources of artifacts: only regular files, and only a stable snapshot.
+"""Local files as sources of artifacts (only regular files, only a stable snapshot), and
+local folders as destinations of downloads (clear errors when the file system refuses).
 
 A FIFO, a device or a socket is refused before it is opened (opening a FIFO with no
 writer blocks forever; ``/dev/zero`` never ends). A file that changes while it is being
@@ -10,19 +11,21 @@ so a torn mix of old and new bytes is never recorded as a clean artifact.
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from archivist.errors import InvalidArgument
+from archivist.errors import ArchivistError, InvalidArgument
 from archivist.stores.blobs.base import SourceChanged
 
 if TYPE_CHECKING:
     from archivist.stores.blobs.base import BlobStore
 
-__all__ = ["ATTEMPTS", "check_regular", "put_file_stable", "put_files_stable"]
+__all__ = ["ATTEMPTS", "check_regular", "download_error", "put_file_stable", "put_files_stable"]
 
 #: How many times a file that changes while it is stored is read again before giving up.
 ATTEMPTS = 5
@@ -123,3 +126,40 @@ def put_files_stable(
                 continue
         out.append(put_file_stable(blobs, p, shown(p)))
     return out
+
+
+def download_error(e: OSError, dst: Path) -> ArchivistError:
+    """A clear error for a download into ``dst`` that the local file system refused."""
+    where = e.filename or dst
+    code = e.errno
+    if code == errno.EROFS:
+        return InvalidArgument(
+            f"cannot download into '{dst}': {str(where)!r} is on a read-only file system; "
+            "give a dst_path on a writable disk"
+        )
+    if code in (errno.EACCES, errno.EPERM):
+        return InvalidArgument(
+            f"cannot download into '{dst}': permission denied writing {str(where)!r}; give a "
+            "dst_path you can write to, or fix its permissions"
+        )
+    if code in (errno.EEXIST, errno.ENOTDIR):
+        return InvalidArgument(
+            f"cannot download into '{dst}': {str(where)!r} is a file where the download needs "
+            "a folder; move it away or download elsewhere"
+        )
+    if code == errno.EISDIR:
+        return InvalidArgument(
+            f"cannot download into '{dst}': {str(e.filename2 or where)!r} is a folder where "
+            "the download needs a file; move it away or download elsewhere"
+        )
+    if code == errno.ENAMETOOLONG:
+        return InvalidArgument(
+            f"cannot download into '{dst}': {str(where)!r} is longer than this file system "
+            "accepts; download into a folder with a shorter path"
+        )
+    if code in (errno.ENOSPC, errno.EDQUOT):
+        return ArchivistError(
+            f"cannot download into '{dst}': the disk holding it is full; free some space and "
+            "download again (files already downloaded are kept and not fetched twice)"
+        )
+    return ArchivistError(f"cannot download into '{dst}': {e}")

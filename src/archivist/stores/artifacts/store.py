@@ -11,9 +11,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
 from archivist.entities import FileInfo, TreeEntry
-from archivist.errors import InvalidArgument, ResourceNotFound
+from archivist.errors import ArchivistError, InvalidArgument, ResourceNotFound
 from archivist.paths import join, validate_artifact_file, validate_artifact_path
-from archivist.stores.artifacts.sources import check_regular, put_file_stable, put_files_stable
+from archivist.stores.artifacts.sources import (
+    check_regular,
+    download_error,
+    put_file_stable,
+    put_files_stable,
+)
 
 if TYPE_CHECKING:
     from archivist.stores.blobs.base import BlobStore
@@ -284,6 +289,15 @@ class ArtifactStore:
                 f"there with list_artifacts({owner_id!r})"
             )
         dst = Path(dst_dir).absolute()
+        try:
+            self._materialize(entries, dst, link)
+        except ArchivistError:
+            raise
+        except OSError as e:
+            raise download_error(e, dst) from None
+        return str(dst / prefix) if prefix else str(dst)
+
+    def _materialize(self, entries: list[TreeEntry], dst: Path, link: bool) -> None:
         dst.mkdir(parents=True, exist_ok=True)
         with _progress("downloading", sum(e.size for e in entries)) as advance:
             made: set[Path] = set()
@@ -296,4 +310,3 @@ class ArtifactStore:
                 if not _already_there(target, e):
                     self.blobs.copy_to(e.digest, str(target), link=link)
                 advance(e.size)
-        return str(dst / prefix) if prefix else str(dst)
