@@ -128,38 +128,32 @@ def put_files_stable(
     return out
 
 
+_DOWNLOAD_PROBLEMS: dict[int, str] = {
+    errno.EROFS: "{where!r} is on a read-only file system; give a dst_path on a writable disk",
+    errno.EACCES: "permission denied writing {where!r}; give a dst_path you can write to, or "
+    "fix its permissions",
+    errno.EEXIST: "{where!r} is a file where the download needs a folder; move it away or "
+    "download elsewhere",
+    errno.EISDIR: "{target!r} is a folder where the download needs a file; move it away or "
+    "download elsewhere",
+    errno.ENAMETOOLONG: "{where!r} is longer than this file system accepts; download into a "
+    "folder with a shorter path",
+    errno.ENOSPC: "the disk holding it is full; free some space and download again (files "
+    "already downloaded are kept and not fetched twice)",
+}
+_DOWNLOAD_PROBLEMS[errno.EPERM] = _DOWNLOAD_PROBLEMS[errno.EACCES]
+_DOWNLOAD_PROBLEMS[errno.ENOTDIR] = _DOWNLOAD_PROBLEMS[errno.EEXIST]
+_DOWNLOAD_PROBLEMS[errno.EDQUOT] = _DOWNLOAD_PROBLEMS[errno.ENOSPC]
+
+
 def download_error(e: OSError, dst: Path) -> ArchivistError:
     """A clear error for a download into ``dst`` that the local file system refused."""
-    where = e.filename or dst
-    code = e.errno
-    if code == errno.EROFS:
-        return InvalidArgument(
-            f"cannot download into '{dst}': {str(where)!r} is on a read-only file system; "
-            "give a dst_path on a writable disk"
-        )
-    if code in (errno.EACCES, errno.EPERM):
-        return InvalidArgument(
-            f"cannot download into '{dst}': permission denied writing {str(where)!r}; give a "
-            "dst_path you can write to, or fix its permissions"
-        )
-    if code in (errno.EEXIST, errno.ENOTDIR):
-        return InvalidArgument(
-            f"cannot download into '{dst}': {str(where)!r} is a file where the download needs "
-            "a folder; move it away or download elsewhere"
-        )
-    if code == errno.EISDIR:
-        return InvalidArgument(
-            f"cannot download into '{dst}': {str(e.filename2 or where)!r} is a folder where "
-            "the download needs a file; move it away or download elsewhere"
-        )
-    if code == errno.ENAMETOOLONG:
-        return InvalidArgument(
-            f"cannot download into '{dst}': {str(where)!r} is longer than this file system "
-            "accepts; download into a folder with a shorter path"
-        )
-    if code in (errno.ENOSPC, errno.EDQUOT):
-        return ArchivistError(
-            f"cannot download into '{dst}': the disk holding it is full; free some space and "
-            "download again (files already downloaded are kept and not fetched twice)"
-        )
-    return ArchivistError(f"cannot download into '{dst}': {e}")
+    where = str(e.filename or dst)
+    problem = _DOWNLOAD_PROBLEMS.get(e.errno or 0)
+    if problem is None:
+        return ArchivistError(f"cannot download into '{dst}': {e}")
+    message = f"cannot download into '{dst}': " + problem.format(
+        where=where, target=str(e.filename2 or where)
+    )
+    full = e.errno in (errno.ENOSPC, errno.EDQUOT)
+    return ArchivistError(message) if full else InvalidArgument(message)
