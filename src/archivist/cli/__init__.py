@@ -28,6 +28,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "models": ("archivist.cli.models:models", "Serve, predict with, list, register and alias models."),
     "server": ("archivist.cli.server:server", "Run the tracking server (MLflow's REST API over Archivist's stores)."),
     "datasets": ("archivist.cli.datasets:datasets", "List and search the datasets runs used."),
+    "push": ("archivist.cli.sync:push", "Copy runs logged offline to a server (or another store)."),
+    "pull": (
+        "archivist.cli.sync:pull",
+        "Copy runs from a server (or another store) into the local store.",
+    ),
     "lineage": (
         "archivist.cli.lineage:lineage",
         "Print the lineage of URI: upstream and downstream, as a tree or a graph.",
