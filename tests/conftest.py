@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from s3_support import s3_env, s3_server, s3_uri  # noqa: F401 - shared S3 fixtures
+
 PG_URI = os.environ.get(
     "ARCHIVIST_TEST_POSTGRES_URI", "postgresql://postgres@127.0.0.1:5432/test"
 )

@@ -16,6 +16,7 @@ __all__ = [
     "HTTP_RETRY_SECONDS",
     "HTTP_TIMEOUT",
     "PACK_MAX_BYTES",
+    "S3_ENDPOINT_URL",
     "SCORING_MAX_BODY_BYTES",
     "SERVER_MAX_BODY_BYTES",
     "SERVER_MAX_JSON_DEPTH",
@@ -77,7 +78,7 @@ ARTIFACT_ROOT: Setting[str] = Setting(
     "ARCHIVIST_ARTIFACT_ROOT",
     str,
     "",
-    "Where artifact bytes live (a folder path or file:// URI); "
+    "Where artifact bytes live (a folder path, file:// URI or s3://bucket/prefix); "
     "empty means a 'blobs' folder beside the SQLite database, or ./archivist/blobs.",
 )
 FSYNC: Setting[bool] = Setting(
@@ -144,6 +145,13 @@ HTTP_RETRY_SECONDS: Setting[float] = Setting(
     "times out or answers 5xx, before giving up with an error naming the server.",
 )
 
+S3_ENDPOINT_URL: Setting[str] = Setting(
+    "ARCHIVIST_S3_ENDPOINT_URL",
+    str,
+    "",
+    "Endpoint of an S3-compatible server (MinIO, SeaweedFS, ...) for s3:// artifact roots; "
+    "empty falls back to MLFLOW_S3_ENDPOINT_URL, then to AWS's own endpoint resolution.",
+)
 # What set_tracking_uri() chose for this process. Like MLflow's, it is process-wide and
 # wins over ARCHIVIST_TRACKING_URI; the fluent API and ArchivistClient() both follow it.
 _tracking_uri_from_code: str | None = None

@@ -27,7 +27,7 @@ def _is_loopback(host: str) -> bool:
               help="Store to serve: a folder, sqlite:///file.db or postgresql://... "
               "[default: --tracking-uri, $ARCHIVIST_TRACKING_URI, else ./archivist]")
 @click.option("--artifacts-destination", metavar="PATH|URI",
-              help="Where artifact bytes live (a folder or file:// URI) [default: the store's "
+              help="Where artifact bytes live (a folder, file:// URI or s3://bucket/prefix) [default: the store's "
               "blob folder]")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 256),
               help="Worker processes sharing the port (each with its own database connections).")

@@ -39,7 +39,7 @@ class ServerConfig:
     Args:
         backend_store_uri: a folder, ``sqlite:///file.db`` or ``postgresql://...``
             (default: ``./archivist``).
-        artifacts_destination: where blobs live (a folder or ``file://`` URI); default:
+        artifacts_destination: where blobs live (a folder, ``file://`` or ``s3://`` URI); default:
             the store's own blob folder.
         max_body_bytes: JSON bodies above this get 413.
         max_upload_bytes: artifact uploads (and multipart parts) above this get 413.

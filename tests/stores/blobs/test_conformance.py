@@ -15,10 +15,15 @@ from archivist.stores.blobs.local import LocalBlobStore
 from archivist.stores.blobs.memory import MemoryBlobStore
 
 
-@pytest.fixture(params=["memory", "local"])
+@pytest.fixture(params=["memory", "local", "s3"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> BlobStore:
     if request.param == "memory":
         return MemoryBlobStore()
+    if request.param == "s3":
+        from archivist.stores.schemes import get_blob_store
+
+        s3: BlobStore = get_blob_store(request.getfixturevalue("s3_uri"))
+        return s3
     return LocalBlobStore(tmp_path / "blobs")
 
 

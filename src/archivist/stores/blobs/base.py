@@ -26,7 +26,15 @@ from archivist.stores.blobs.hashing import (
     split,
 )
 
-__all__ = ["BlobStore", "SourceChanged", "VerifyingReader", "download_tmp"]
+__all__ = ["BlobStore", "SourceChanged", "VerifyingReader", "corrupted", "download_tmp"]
+
+
+def corrupted(digest: str, where: str, actual: str) -> ArtifactCorrupted:
+    """The error for a blob at ``where`` whose bytes hash to ``actual``, not ``digest``."""
+    return ArtifactCorrupted(
+        f"blob {digest} at {where} is corrupted: its bytes hash to {actual}; restore it "
+        "from a backup or re-log the artifact, then run 'archivist verify'"
+    )
 
 
 class SourceChanged(InvalidArgument):
@@ -206,11 +214,7 @@ class VerifyingReader(io.RawIOBase):
             actual = self._hasher.hexdigest()
             if actual != self._expected:
                 self._corrupt()
-                raise ArtifactCorrupted(
-                    f"blob {self._digest} at {self._where} is corrupted: its bytes hash to "
-                    f"{actual}; restore it from a backup or re-log the artifact, then run "
-                    "'archivist verify'"
-                )
+                raise corrupted(self._digest, self._where, actual)
         return n
 
     def _corrupt(self) -> None:
