@@ -300,18 +300,14 @@ def test_log_metrics_step_is_validated() -> None:
     assert [(m.value, m.step) for m in history] == [(1.0, 3)]
 
 
-def test_metric_links_to_models_warn_once_and_typos_fail() -> None:
-    import archivist.fluent as fluent
-
-    fluent._warned_unlinked = False
+def test_metric_link_to_an_unknown_model_logs_nothing_and_typos_fail() -> None:
     with archivist.start_run() as run:
-        with pytest.warns(UserWarning, match="recorded on the run only") as record:
+        with pytest.raises(archivist.ResourceNotFound, match=r"m-a{32}"):
             archivist.log_metric("acc", 0.9, model_id="m-" + "a" * 32)
-            archivist.log_metrics({"loss": 0.1}, dataset=object())
-        assert len(record) == 1 and record[0].filename == __file__
+        archivist.log_metrics({"loss": 0.1}, dataset=object())  # no model: on the run only
         with pytest.raises(TypeError):
             archivist.log_metric("acc", 0.8, stpe=2)  # type: ignore[call-arg]
-    assert archivist.get_run(run.info.run_id).data.metrics == {"acc": 0.9, "loss": 0.1}
+    assert archivist.get_run(run.info.run_id).data.metrics == {"loss": 0.1}
 
 
 def test_client_without_uri_follows_set_tracking_uri(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -98,30 +98,11 @@ def load_image(artifact_uri: str) -> Any:
 def load_table(
     artifact_file: str, run_ids: list[str] | None = None, extra_columns: list[str] | None = None
 ) -> Any:
-    """Load a table logged with ``log_table`` from one or more runs, as one DataFrame.
+    """Load a table logged with ``log_table`` from the active experiment's runs (or
+    ``run_ids``), as one DataFrame.
 
     ``extra_columns`` (such as ``["run_id"]``) adds those run attributes as columns.
     """
-    import pandas as pd
+    from archivist.fluent import _active_experiment_id
 
-    from archivist.fluent import _active_experiment_id, search_runs
-
-    client = _client(None)
-    ids = run_ids or [r.info.run_id for r in search_runs(
-        experiment_ids=[_active_experiment_id()], output_format="list"
-    )]
-    frames = []
-    for rid in ids:
-        if not any(e.path == artifact_file for e in client.artifact_store.entries(rid, artifact_file)):
-            continue
-        frame = client.load_table(rid, artifact_file)
-        for col in extra_columns or []:
-            if col != "run_id":
-                raise InvalidArgument(f"extra column {col!r} is unknown; only 'run_id' is supported")
-            frame[col] = rid
-        frames.append(frame)
-    if not frames:
-        raise InvalidArgument(
-            f"no run among {len(ids)} has a table at {artifact_file!r}; log one with log_table()"
-        )
-    return pd.concat(frames, ignore_index=True)
+    return _client(None).load_table(_active_experiment_id(), artifact_file, run_ids, extra_columns)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import json
 import os
 import tempfile
@@ -13,10 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 from archivist import _formats
 from archivist._client_lineage import DatasetClientMixin, check_derived_from
+from archivist.client_models import LoggedModelsMixin
 from archivist.entities import (
     Experiment,
     FileInfo,
-    LoggedModel,
     Metric,
     Param,
     Run,
@@ -25,7 +27,7 @@ from archivist.entities import (
     RunTag,
     ViewType,
 )
-from archivist.errors import InvalidArgument, ResourceNotFound
+from archivist.errors import InvalidArgument, ResourceAlreadyExists, ResourceNotFound
 from archivist.paths import validate_artifact_file, validate_artifact_path
 from archivist.validation import check_int, check_key, check_run_id
 
@@ -212,22 +214,24 @@ class _RegistryMixin:
             )
         return self.get_model_version(name, version)
 
-    # ------------------------------------------------------------- logged models
-    def get_logged_model(self, model_id: str) -> LoggedModel:
-        return self._tracking.get_logged_model(model_id)
+    def copy_model_version(self, src_model_uri: str, dst_name: str) -> Any:
+        """Copy a registered version (``models:/<name>/<version>`` or ``@alias``) as a new
+        version of ``dst_name`` (created if needed), keeping its model, tags and description.
+        """
+        from archivist.models.resolve import ACCEPTED_FORMS
 
-    def search_logged_models(
-        self, experiment_ids: Sequence[str] | str, max_results: int = 1000
-    ) -> list[LoggedModel]:
-        """Active logged models of the experiments, newest first."""
-        ids = [experiment_ids] if isinstance(experiment_ids, str) else list(experiment_ids)
-        return self._tracking.search_logged_models([str(i) for i in ids], max_results)
-
-    def set_logged_model_tags(self, model_id: str, tags: dict[str, Any]) -> None:
-        self._tracking.set_logged_model_tags(model_id, {k: str(v) for k, v in tags.items()})
-
-    def delete_logged_model(self, model_id: str) -> None:
-        self._tracking.delete_logged_model(model_id)
+        if not isinstance(src_model_uri, str) or not src_model_uri.startswith("models:/"):
+            raise InvalidArgument(
+                f"src_model_uri {src_model_uri!r} must name a registered model version "
+                f"(models:/<name>/<version> or models:/<name>@<alias>); forms: {ACCEPTED_FORMS}"
+            )
+        src = self.resolve_model_version(src_model_uri[len("models:/") :], src_model_uri)
+        with contextlib.suppress(ResourceAlreadyExists):  # then a new version, as in MLflow
+            self.create_registered_model(dst_name)
+        return self.create_model_version(
+            dst_name, f"models:/{src.name}/{src.version}", src.run_id, dict(src.tags),
+            src.run_link, src.description, src.model_id,
+        )
 
     def register_model(
         self, model_uri: str, name: str, tags: dict[str, Any] | None = None
@@ -249,7 +253,7 @@ def close_all_stores() -> None:
         _STORE_CACHE.clear()
 
 
-class ArchivistClient(_RegistryMixin, DatasetClientMixin):
+class ArchivistClient(_RegistryMixin, DatasetClientMixin, LoggedModelsMixin):
     """Experiments, runs, metrics, params, tags and artifacts by explicit id.
 
     Args:
@@ -317,6 +321,9 @@ class ArchivistClient(_RegistryMixin, DatasetClientMixin):
     def set_experiment_tag(self, experiment_id: str, key: str, value: Any) -> None:
         self._tracking.set_experiment_tag(str(experiment_id), key, str(value))
 
+    def delete_experiment_tag(self, experiment_id: str, key: str) -> None:
+        self._tracking.delete_experiment_tag(str(experiment_id), key)
+
     # ----------------------------------------------------------------------- runs
     def create_run(
         self,
@@ -350,9 +357,12 @@ class ArchivistClient(_RegistryMixin, DatasetClientMixin):
     def restore_run(self, run_id: str) -> None:
         self._tracking.restore_run(run_id)
 
-    def log_param(self, run_id: str, key: str, value: Any) -> Any:
-        self._tracking.log_batch(run_id, params=[Param(key, str(value))])
-        return value
+    def log_param(
+        self, run_id: str, key: str, value: Any, synchronous: bool | None = None
+    ) -> Any:
+        """Log a param; with ``synchronous=False`` return at once (see :meth:`log_batch`)."""
+        ops = self.log_batch(run_id, params=[Param(key, str(value))], synchronous=synchronous)
+        return value if ops is None else ops
 
     def log_metric(
         self,
@@ -361,13 +371,22 @@ class ArchivistClient(_RegistryMixin, DatasetClientMixin):
         value: Any,
         timestamp: int | None = None,
         step: int | None = None,
-    ) -> None:
-        self._tracking.log_batch(
-            run_id, metrics=[Metric(key, value, timestamp or _now_ms(), step or 0)]
+        synchronous: bool | None = None,
+        dataset_name: str | None = None,
+        dataset_digest: str | None = None,
+        model_id: str | None = None,
+    ) -> Any:
+        """Log a metric point; ``model_id`` (and the dataset) link it to a logged model too."""
+        point = Metric(
+            key, value, timestamp or _now_ms(), step or 0, model_id=model_id,
+            dataset_name=dataset_name, dataset_digest=dataset_digest, run_id=run_id,
         )
+        return self.log_batch(run_id, metrics=[point], synchronous=synchronous)
 
-    def set_tag(self, run_id: str, key: str, value: Any) -> None:
-        self._tracking.log_batch(run_id, tags=[RunTag(key, str(value))])
+    def set_tag(
+        self, run_id: str, key: str, value: Any, synchronous: bool | None = None
+    ) -> Any:
+        return self.log_batch(run_id, tags=[RunTag(key, str(value))], synchronous=synchronous)
 
     def delete_tag(self, run_id: str, key: str) -> None:
         self._tracking.delete_tag(run_id, key)
@@ -378,8 +397,28 @@ class ArchivistClient(_RegistryMixin, DatasetClientMixin):
         metrics: Sequence[Metric] = (),
         params: Sequence[Param] = (),
         tags: Sequence[RunTag] = (),
-    ) -> None:
+        synchronous: bool | None = None,
+    ) -> Any:
+        """Log metrics, params and tags in one transaction.
+
+        Metrics with a ``model_id`` are linked to that logged model as well. With
+        ``synchronous=False`` the call returns a ``RunOperations`` at once; an error (such
+        as re-logging a param with another value) is raised by its ``wait()`` or by
+        ``archivist.flush_async_logging()``, as in MLflow.
+        """
+        if synchronous is False:
+            from archivist import _async
+
+            return _async.submit(self.log_batch, run_id, list(metrics), list(params), list(tags))
+        linked = [
+            m if m.run_id else dataclasses.replace(m, run_id=run_id) for m in metrics if m.model_id
+        ]
+        for model_id in sorted({str(m.model_id) for m in linked}):
+            self.get_logged_model(model_id)  # before anything is logged
         self._tracking.log_batch(run_id, metrics, params, tags)
+        if linked:
+            self.link_metrics_to_model(linked)
+        return None
 
     def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
         return self._tracking.get_metric_history(run_id, key)
@@ -541,8 +580,73 @@ class ArchivistClient(_RegistryMixin, DatasetClientMixin):
     def load_dict(self, run_id: str, path: str) -> dict[str, Any]:
         return _formats.bytes_to_dict(self.read_artifact(run_id, path), path)
 
-    def load_table(self, run_id: str, path: str) -> Any:
-        return _formats.bytes_to_table(self.read_artifact(run_id, path))
+    def load_table(
+        self,
+        experiment_id: str,
+        artifact_file: str,
+        run_ids: list[str] | None = None,
+        extra_columns: list[str] | None = None,
+    ) -> Any:
+        """The tables logged with ``log_table`` at ``artifact_file``, as one DataFrame.
+
+        Args:
+            experiment_id: whose runs to read (all of them unless ``run_ids`` is given).
+            artifact_file: the table's path, e.g. ``"results.json"``.
+            run_ids: only these runs.
+            extra_columns: run attributes to add as columns; ``["run_id"]`` is supported.
+
+        Raises:
+            InvalidArgument: no run holds the table, or an unknown extra column.
+        """
+        import pandas as pd
+
+        for col in extra_columns or []:
+            if col != "run_id":
+                raise InvalidArgument(f"extra column {col!r} is unknown; only 'run_id' is supported")
+        path = validate_artifact_path(artifact_file, name="artifact_file")
+        if run_ids is None:
+            run_ids, token = [], None
+            while True:
+                page = self.search_runs([str(experiment_id)], max_results=1000, page_token=token)
+                run_ids.extend(r.info.run_id for r in page)
+                token = page.token
+                if token is None:
+                    break
+        frames = []
+        for rid in run_ids:
+            if not any(e.path == path for e in self._artifacts.entries(rid, path)):
+                continue
+            frame = _formats.bytes_to_table(self.read_artifact(rid, path))
+            for col in extra_columns or []:
+                frame[col] = rid
+            frames.append(frame)
+        if not frames:
+            raise InvalidArgument(
+                f"no run among {len(run_ids)} has a table at {artifact_file!r}; log one with "
+                "log_table()"
+            )
+        return pd.concat(frames, ignore_index=True)
+
+    def log_stream(self, run_id: str, stream: Any, artifact_file: str) -> None:
+        """Log the bytes read from a binary file-like object as ``artifact_file``."""
+        path = validate_artifact_path(artifact_file, name="artifact_file")
+        if not path or not hasattr(stream, "read"):
+            raise InvalidArgument(
+                "log_stream needs a binary stream with .read() (such as io.BytesIO) and a "
+                f"file name; got {type(stream).__name__} and {artifact_file!r}"
+            )
+        folder, _, name = path.rpartition("/")
+        with tempfile.TemporaryDirectory(prefix="archivist-stream-") as tmp:
+            local = os.path.join(tmp, name)
+            with open(local, "wb") as out:
+                while chunk := stream.read(1 << 20):
+                    if isinstance(chunk, str):
+                        raise InvalidArgument(
+                            "log_stream reads bytes; open the stream in binary mode or use "
+                            "log_text for text"
+                        )
+                    out.write(chunk)
+            self.log_artifact(run_id, local, folder or None)
 
 
 MlflowClient = ArchivistClient  # MLflow's name (``from mlflow.client import MlflowClient``)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import os
+import sys
 import threading
 import time
 from collections.abc import Mapping
@@ -30,9 +31,11 @@ __all__ = [
     "active_run",
     "create_experiment",
     "delete_experiment",
+    "delete_experiment_tag",
     "delete_run",
     "delete_tag",
     "end_run",
+    "flush_async_logging",
     "get_artifact_uri",
     "get_experiment",
     "get_experiment_by_name",
@@ -51,6 +54,7 @@ __all__ = [
     "log_metrics",
     "log_param",
     "log_params",
+    "log_stream",
     "log_table",
     "log_text",
     "register_model",
@@ -242,6 +246,11 @@ def set_experiment_tags(tags: dict[str, Any]) -> None:
         set_experiment_tag(k, v)
 
 
+def delete_experiment_tag(key: str) -> None:
+    """Remove a tag from the active experiment."""
+    _client().delete_experiment_tag(_active_experiment_id(), key)
+
+
 # ------------------------------------------------------------------------- runs
 class ActiveRun:
     """The run returned by :func:`start_run`; as a context manager it ends the run.
@@ -368,6 +377,8 @@ def end_run(status: str = RunStatus.FINISHED.value, *, _run_id: str | None = Non
             end_run(status)
         stack = _run_stack.get()
     top = stack[-1]
+    if "archivist._async" in sys.modules:  # what was queued for the run lands first
+        sys.modules["archivist._async"].drain()
     _run_stack.set(stack[:-1])
     _state.last_run_id = top.info.run_id
     _client().set_terminated(top.info.run_id, status)
@@ -442,15 +453,19 @@ def _end_all_runs() -> None:
 
 # ------------------------------------------------------------------- logging
 def log_param(key: str, value: Any, synchronous: bool | None = None, *, run_id: str | None = None) -> Any:
-    """Log a parameter (stored as a string). Re-logging a different value is an error."""
-    return _client().log_param(_run_id_or_start(run_id), key, value)
+    """Log a parameter (stored as a string). Re-logging a different value is an error.
+
+    With ``synchronous=False`` the call returns a ``RunOperations`` at once, and such an
+    error is raised by its ``wait()`` or by :func:`flush_async_logging` (as in MLflow).
+    """
+    return _client().log_param(_run_id_or_start(run_id), key, value, synchronous)
 
 
 def log_params(
     params: dict[str, Any], synchronous: bool | None = None, *, run_id: str | None = None
-) -> None:
+) -> Any:
     batch = [Param(str(k), str(v)) for k, v in _items("params", params)]
-    _client().log_batch(_run_id_or_start(run_id), params=batch)
+    return _client().log_batch(_run_id_or_start(run_id), params=batch, synchronous=synchronous)
 
 
 def log_metric(
@@ -462,14 +477,13 @@ def log_metric(
     run_id: str | None = None,
     model_id: str | None = None,
     dataset: Any = None,
-) -> None:
+) -> Any:
     """Log a metric point; NaN and ±inf are kept.
 
-    ``model_id`` and ``dataset`` (MLflow 3's links from a metric to a logged model or a
-    dataset) are accepted, but the point is recorded on the run only, with a warning.
+    With ``model_id`` the point is also linked to that logged model (``LoggedModel.metrics``),
+    on ``dataset`` (anything with ``.name`` and ``.digest``) when given, as in MLflow 3.
     """
-    _warn_unlinked(model_id, dataset)
-    _client().log_metric(_run_id_or_start(run_id), key, value, timestamp, step)
+    return log_metrics({key: value}, step, synchronous, run_id, timestamp, model_id, dataset)
 
 
 def log_metrics(
@@ -480,37 +494,34 @@ def log_metrics(
     timestamp: int | None = None,
     model_id: str | None = None,
     dataset: Any = None,
-) -> None:
+) -> Any:
     """Log several metrics at one step; see :func:`log_metric`."""
-    _warn_unlinked(model_id, dataset)
     ts = timestamp or int(time.time() * 1000)
-    batch = [Metric(k, v, ts, 0 if step is None else step) for k, v in _items("metrics", metrics)]
-    _client().log_batch(_run_id_or_start(run_id), metrics=batch)
+    items = list(_items("metrics", metrics))
+    rid = _run_id_or_start(run_id)
+    name, digest = getattr(dataset, "name", None), getattr(dataset, "digest", None)
+    batch = [
+        Metric(k, v, ts, 0 if step is None else step, model_id=model_id, dataset_name=name,
+               dataset_digest=digest, run_id=rid)
+        for k, v in items
+    ]
+    return _client().log_batch(rid, metrics=batch, synchronous=synchronous)
 
 
-_warned_unlinked = False
+def flush_async_logging() -> None:
+    """Wait for every ``synchronous=False`` call; raise the first error not yet awaited."""
+    from archivist import _async
+
+    _async.flush()
 
 
-def _warn_unlinked(model_id: str | None, dataset: Any) -> None:
-    global _warned_unlinked
-    if (model_id is None and dataset is None) or _warned_unlinked:
-        return
-    _warned_unlinked = True
-    from archivist._warnings import warn
-
-    warn(
-        "metrics are recorded on the run only: Archivist does not link them to a logged "
-        "model (model_id=) or a dataset (dataset=) yet"
-    )
+def set_tag(key: str, value: Any, synchronous: bool | None = None) -> Any:
+    return _client().set_tag(_run_id_or_start(), key, value, synchronous)
 
 
-def set_tag(key: str, value: Any, synchronous: bool | None = None) -> None:
-    _client().set_tag(_run_id_or_start(), key, value)
-
-
-def set_tags(tags: dict[str, Any], synchronous: bool | None = None) -> None:
+def set_tags(tags: dict[str, Any], synchronous: bool | None = None) -> Any:
     batch = [RunTag(str(k), str(v)) for k, v in _items("tags", tags)]
-    _client().log_batch(_run_id_or_start(), tags=batch)
+    return _client().log_batch(_run_id_or_start(), tags=batch, synchronous=synchronous)
 
 
 def delete_tag(key: str) -> None:
@@ -545,6 +556,11 @@ def log_artifacts(
     _client().log_artifacts(
         _run_id_or_start(run_id), local_dir, artifact_path, derived_from=derived_from
     )
+
+
+def log_stream(stream: Any, artifact_file: str, run_id: str | None = None) -> None:
+    """Log a binary file-like object (``io.BytesIO``, an open file) as ``artifact_file``."""
+    _client().log_stream(_run_id_or_start(run_id), stream, artifact_file)
 
 
 def log_text(text: str, artifact_file: str, run_id: str | None = None) -> None:

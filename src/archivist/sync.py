@@ -440,7 +440,7 @@ def transfer(
         log(f"run {run_id}")
     wanted_runs = set(run_ids)
     models = [
-        m for m in src.search_logged_models(exp_ids, 50_000)
+        m for m in src.search_logged_models(exp_ids, max_results=50_000)
         if selection.everything or (m.source_run_id in wanted_runs)
     ]
     for m in models:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import tempfile
@@ -121,7 +122,7 @@ def log_saved_model(
 
     ``save(path, run_id, model_id)`` writes the model directory and returns its Model.
     """
-    from archivist.fluent import _active_experiment_id, _client, _run_id_or_start, _set_last_model
+    from archivist.fluent import _active_experiment_id, _client, _set_last_model, active_run
 
     if name is not None and artifact_path is not None and name != artifact_path:
         raise InvalidArgument(
@@ -140,16 +141,19 @@ def log_saved_model(
     from archivist._client_lineage import check_derived_from
 
     parents = check_derived_from(client.tracking_store, derived_from)
-    rid = run_id or _run_id_or_start()
-    run = client.get_run(rid)
-    experiment_id = run.info.experiment_id or _active_experiment_id()
+    # As in MLflow 3: with no active run the model stands alone (no run is started); from a
+    # run it takes the run's params and its metrics at ``step``.
+    current = active_run()
+    rid = run_id or (current.info.run_id if current is not None else None)
+    run = client.get_run(rid) if rid is not None else None
+    experiment_id = run.info.experiment_id if run is not None else _active_experiment_id()
     store = client.tracking_store
     logged = store.create_logged_model(
         experiment_id,
         model_name,
         rid,
         model_type,
-        {k: str(v) for k, v in (params or {}).items()},
+        {**{k: str(v) for k, v in (params or {}).items()}, **(run.data.params if run else {})},
         {k: str(v) for k, v in (tags or {}).items()},
         model_id,
     )
@@ -160,6 +164,9 @@ def log_saved_model(
             client.artifact_store.log_dir(logged.model_id, path)
         logged = store.finalize_logged_model(logged.model_id, "READY")
         _set_last_model(logged.model_id)
+        if run is not None and run.data.metrics:
+            _link_run_metrics(client, run.info.run_id, list(run.data.metrics), logged.model_id, step)
+            logged = client.get_logged_model(logged.model_id)
         if parents:
             store.add_lineage(f"models:/{logged.model_id}", parents, rid)
     except BaseException:
@@ -181,3 +188,15 @@ def log_saved_model(
     )
 
 
+
+
+def _link_run_metrics(client: Any, run_id: str, keys: list[str], model_id: str, step: int) -> None:
+    """Link the run's metric points at ``step`` to the model (MLflow 3 does this at log time)."""
+    points = [
+        dataclasses.replace(m, model_id=model_id, run_id=run_id)
+        for key in keys
+        for m in client.get_metric_history(run_id, key)
+        if m.step == step
+    ]
+    if points:
+        client.link_metrics_to_model(points)

@@ -39,6 +39,7 @@ def model_info(
         registered_model_version=registered_model_version,
         params=dict(logged.params) if logged else {},
         tags=dict(logged.tags) if logged else {},
+        metrics=list(logged.metrics) if logged else [],
         creation_timestamp=logged.creation_timestamp if logged else None,
         artifact_location=logged.artifact_location if logged else None,
         env_vars=model.env_vars,

@@ -59,7 +59,9 @@ __all__ = [
 Entity: TypeAlias = Literal["metric", "param", "tag", "attribute"]
 Operator: TypeAlias = Literal["=", "!=", "<", "<=", ">", ">=", "LIKE", "ILIKE", "IN", "NOT IN"]
 Value: TypeAlias = "int | float | str | tuple[str, ...] | tuple[int, ...]"
-SearchKind: TypeAlias = Literal["run", "experiment", "registered_model", "model_version"]
+SearchKind: TypeAlias = Literal[
+    "run", "experiment", "registered_model", "model_version", "logged_model"
+]
 _ValueKind: TypeAlias = Literal["number", "string", "registry_tag", "id", "version"]
 
 _MAX_NESTING = 32
@@ -275,6 +277,23 @@ _EXPERIMENT_NAMES = _Names(
     ),
     examples=("name", "creation_time", "tags.team"),
 )
+_LOGGED_MODEL_NAMES = _Names(
+    prefixes={k: v for k, v in _RUN_NAMES.prefixes.items() if k != "run"},
+    attributes=_attributes(
+        ("name", "name", "string"),
+        ("model_id", "model_id", "string"),
+        ("model_type", "model_type", "string"),
+        ("status", "status", "string"),
+        ("source_run_id", "source_run_id", "string"),
+        ("creation_timestamp", "creation_time", "number"),
+        ("last_updated_timestamp", "last_updated_time", "number"),
+        aliases={
+            "creation_time": "creation_timestamp",
+            "last_updated_time": "last_updated_timestamp",
+        },
+    ),
+    examples=("metrics.acc", "params.lr", "tags.team", "name"),
+)
 _REGISTRY_TAGS: Mapping[str, Entity] = {"tag": "tag", "tags": "tag"}
 _REGISTRY_TIMES: tuple[tuple[str, str, _ValueKind], ...] = (
     ("creation_timestamp", "creation_time", "number"),
@@ -303,6 +322,19 @@ _VOCABULARIES: dict[SearchKind, Vocabulary] = {
         allow_or=True,
         default_order=(OrderKey("attribute", "creation_time", False),),
         tiebreakers=(OrderKey("attribute", "experiment_id", True),),
+        wording=_TRACKING_WORDING,
+    ),
+    "logged_model": Vocabulary(
+        noun="logged model",
+        filter_names=_LOGGED_MODEL_NAMES,
+        order_names=_LOGGED_MODEL_NAMES,
+        key_kinds={"metric": "number", "param": "string", "tag": "string"},
+        allow_or=True,
+        default_order=(),
+        tiebreakers=(
+            OrderKey("attribute", "creation_timestamp", False),
+            OrderKey("attribute", "model_id", True),
+        ),
         wording=_TRACKING_WORDING,
     ),
     "registered_model": Vocabulary(

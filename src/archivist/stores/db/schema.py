@@ -23,7 +23,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # Bumped by every migration; a new database is created from this metadata and stamped
 # with it, so that opening a brand-new store does not have to import alembic.
-SCHEMA_REVISION = "0002_datasets_lineage"
+SCHEMA_REVISION = "0003_logged_model_metrics"
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -170,6 +170,30 @@ class LoggedModelTagRow(Base):
     )
     key: Mapped[str] = mapped_column(KEY, primary_key=True)
     value: Mapped[str] = mapped_column(VALUE)
+
+
+class LoggedModelMetricRow(Base):
+    """A metric point linked to a logged model (MLflow 3), optionally on a dataset.
+
+    The point is also in its run's history (``metric_chunks``) when it has a run.
+    """
+
+    __tablename__ = "logged_model_metrics"
+    __table_args__ = (Index("ix_logged_model_metrics_model_key", "model_id", "key"),)
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    model_id: Mapped[str] = mapped_column(
+        ForeignKey("logged_models.model_id", ondelete="CASCADE")
+    )
+    key: Mapped[str] = mapped_column(KEY)
+    value: Mapped[float | None] = mapped_column(Float(53), nullable=True)
+    is_nan: Mapped[bool] = mapped_column(Boolean, default=False)
+    timestamp: Mapped[int] = mapped_column(BigInteger)
+    step: Mapped[int] = mapped_column(BigInteger)
+    run_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    dataset_name: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    dataset_digest: Mapped[str | None] = mapped_column(String(80), nullable=True)
 
 
 class RegisteredModelRow(Base):

@@ -884,7 +884,10 @@ class SqlTrackingStore(DatasetStoreMixin):
             conn.execute(stmt, rows)
 
     def _models_from_rows(self, conn: Connection, rows: Sequence[Any]) -> list[LoggedModel]:
+        from archivist.stores.tracking.logged_models import LoggedModelSql
+
         ids = [r.model_id for r in rows]
+        metrics = LoggedModelSql(self.db).metrics_for(conn, ids)
         params: dict[str, dict[str, str]] = defaultdict(dict)
         tags: dict[str, dict[str, str]] = defaultdict(dict)
         if ids:
@@ -906,9 +909,17 @@ class SqlTrackingStore(DatasetStoreMixin):
                 status_message=r.status_message,
                 tags=tags.get(r.model_id, {}),
                 params=params.get(r.model_id, {}),
+                metrics=metrics.get(r.model_id, []),
             )
             for r in rows
         ]
+
+    def get_logged_models(self, model_ids: Sequence[str]) -> list[LoggedModel]:
+        """The active models among ``model_ids``, in that order."""
+        with self.db.read() as conn:
+            rows = conn.execute(select(MODELS).where(MODELS.c.model_id.in_(list(model_ids)))).all()
+            found = {m.model_id: m for m in self._models_from_rows(conn, rows)}
+        return [found[i] for i in model_ids if i in found]
 
     def get_logged_model(self, model_id: str) -> LoggedModel:
         with self.db.read() as conn:
