@@ -13,6 +13,7 @@ the server can answer ``{"error_code", "message"}`` and the HTTP client can map 
     │   └── EndpointNotFound                      ENDPOINT_NOT_FOUND        404
     ├── ResourceAlreadyExists                     RESOURCE_ALREADY_EXISTS   400
     ├── InvalidState (RuntimeError)               INVALID_STATE             400
+    │   └── ReadOnlyStore                         INVALID_STATE             400
     ├── ArtifactCorrupted (OSError)               DATA_LOSS                 500
     ├── PermissionDenied (PermissionError)        PERMISSION_DENIED         403
     ├── Unauthenticated (PermissionError)         UNAUTHENTICATED           401
@@ -41,6 +42,7 @@ __all__ = [
     "MissingDependency",
     "PayloadTooLarge",
     "PermissionDenied",
+    "ReadOnlyStore",
     "ResourceAlreadyExists",
     "ResourceNotFound",
     "ServerUnavailable",
@@ -114,6 +116,10 @@ class InvalidState(ArchivistError, RuntimeError):
     """The operation is not allowed in the resource's current state."""
 
     error_code = "INVALID_STATE"
+
+
+class ReadOnlyStore(InvalidState):
+    """A write to a store that can only be read (read-only file system or folder)."""
 
 
 class ArtifactCorrupted(ArchivistError, OSError):

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, BinaryIO
 from archivist.entities import FileInfo, TreeEntry
 from archivist.errors import ArchivistError, InvalidArgument, ResourceNotFound
 from archivist.paths import join, validate_artifact_file, validate_artifact_path
+from archivist.stores._readonly import read_only_error
 from archivist.stores.artifacts.sources import (
     check_regular,
     download_error,
@@ -170,9 +171,16 @@ class ArtifactStore:
         self.blobs = blobs
 
     # -- writing -------------------------------------------------------------------
+    def _check_writable(self) -> None:
+        """Refuse a write to a read-only store before any byte is stored."""
+        if self.tracking.db.read_only or getattr(self.blobs, "read_only", False):
+            root = getattr(self.blobs, "root", None)
+            raise read_only_error(str(root.parent if root is not None else self.blobs.uri))
+
     def log_file(
         self, owner_id: str, local_path: str | os.PathLike[str], artifact_path: str | None = None
     ) -> TreeEntry:
+        self._check_writable()
         base = validate_artifact_path(artifact_path)
         path = check_local_file(local_path)
         target = _artifact_name(path, path.name, base)
@@ -192,6 +200,7 @@ class ArtifactStore:
     def log_dir(
         self, owner_id: str, local_dir: str | os.PathLike[str], artifact_path: str | None = None
     ) -> list[TreeEntry]:
+        self._check_writable()
         base = validate_artifact_path(artifact_path)
         root = check_local_dir(local_dir)
         files = _walk_files(root)
@@ -209,6 +218,7 @@ class ArtifactStore:
         return entries
 
     def log_bytes(self, owner_id: str, artifact_file: str, data: bytes) -> TreeEntry:
+        self._check_writable()
         path = validate_artifact_file(artifact_file)
         digest, size = self.blobs.put_bytes(data)
         entry = TreeEntry(path, digest, size)

@@ -31,6 +31,7 @@ from typing import Any, BinaryIO
 
 from archivist import config
 from archivist.errors import ArtifactCorrupted
+from archivist.stores._readonly import folder_read_only
 from archivist.stores.blobs.base import BlobStore, SourceChanged, VerifyingReader, download_tmp
 from archivist.stores.blobs.codec import compressor, decompressing_reader, worth_compressing
 from archivist.stores.blobs.hashing import CHUNK, hash_bytes, hash_file, new_hasher, split
@@ -96,8 +97,11 @@ class LocalBlobStore(BlobStore):
         self._objects = self.root / "objects"
         self._objects_str = str(self._objects)
         self._tmp = self.root / "tmp"
-        self._tmp.mkdir(parents=True, exist_ok=True)
-        self._objects.mkdir(parents=True, exist_ok=True)
+        #: On a read-only file system the store can be read, not written.
+        self.read_only = self.root.is_dir() and folder_read_only(self.root)
+        if not self.read_only:
+            self._tmp.mkdir(parents=True, exist_ok=True)
+            self._objects.mkdir(parents=True, exist_ok=True)
         self._fsync = config.FSYNC.get() if fsync is None else fsync
         self._pack = Pack(self.root / "pack.sqlite", fsync=self._fsync)
         self._marks = Marks(self.root / "marks.sqlite")

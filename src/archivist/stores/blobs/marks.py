@@ -38,7 +38,7 @@ class Marks:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._conn = ThreadConnections(path, synchronous="NORMAL")
+        self._conn = ThreadConnections(path, synchronous="NORMAL", cache=True)
         self._conn().execute(_SCHEMA)
 
     def matches(self, digest: str, st: os.stat_result) -> bool:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import os
+import sqlite3
 import threading
 import weakref
 from collections.abc import Iterator
@@ -14,7 +16,8 @@ from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DataError
 
-from archivist.errors import InvalidArgument, missing
+from archivist.errors import InvalidArgument, ReadOnlyStore, missing
+from archivist.stores._readonly import folder_read_only, read_only_error, sqlite_read_uri
 from archivist.stores.db.schema import SCHEMA_REVISION, metadata
 
 __all__ = ["MEMORY_URI", "Database", "normalize_db_uri"]
@@ -72,6 +75,9 @@ class Database:
         url = make_url(self.uri)
         self.dialect = url.get_backend_name()
         kwargs: dict[str, Any] = {}
+        #: True for a SQLite store on a read-only file system: reads work, writes raise
+        #: ReadOnlyStore (and no schema upgrade or WAL file is attempted).
+        self.read_only = False
         # In memory, every connection would be a new empty database: keep one, and take
         # turns on it (SQLite has no locking between users of one connection).
         self._turns: threading.RLock | None = None
@@ -83,11 +89,23 @@ class Database:
             kwargs["connect_args"] = {"check_same_thread": False}
         elif self.dialect == "sqlite":
             db_path = url.database or ""
-            Path(db_path).parent.mkdir(parents=True, exist_ok=True)
+            self.read_only = _sqlite_read_only(db_path)
+            parent = Path(db_path).parent
+            if not Path(db_path).exists() and parent.is_dir() and folder_read_only(parent):
+                raise ReadOnlyStore(
+                    f"no store exists at {db_path} and its folder is read-only, so none can be "
+                    "created there; give the path of an existing store or of a writable folder"
+                )
+            if not self.read_only:
+                Path(db_path).parent.mkdir(parents=True, exist_ok=True)
             kwargs["connect_args"] = {
                 "timeout": _SQLITE_BUSY_MS / 1000,
                 "check_same_thread": False,
             }
+            if self.read_only:
+                kwargs["creator"] = functools.partial(
+                    sqlite3.connect, sqlite_read_uri(db_path), uri=True, **kwargs["connect_args"]
+                )
         elif self.dialect == "postgresql":
             try:
                 import psycopg  # noqa: F401
@@ -97,18 +115,19 @@ class Database:
         self.engine: Engine = create_engine(self.uri, **kwargs)
         _ENGINES.add(self.engine)
         if self.dialect == "sqlite":
-            self._install_sqlite_hooks(self.engine)
+            self._install_sqlite_hooks(self.engine, read_only=self.read_only)
         self._ensure_schema()
 
     @staticmethod
-    def _install_sqlite_hooks(engine: Engine) -> None:
+    def _install_sqlite_hooks(engine: Engine, *, read_only: bool = False) -> None:
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_conn: Any, _record: Any) -> None:
             # Let SQLAlchemy's "begin" event below emit BEGIN itself.
             dbapi_conn.isolation_level = None
             cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA synchronous=NORMAL")
+            if not read_only:  # both would write to the database or create its log
+                cur.execute("PRAGMA journal_mode=WAL")
+                cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA cache_size=-65536")  # 64 MiB: index updates stay in memory
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute(f"PRAGMA busy_timeout={_SQLITE_BUSY_MS}")
@@ -124,6 +143,8 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """A transaction that will write; committed on success, rolled back on error."""
+        if self.read_only:
+            raise read_only_error(self._where())
         with self._turn():
             conn = self.engine.connect().execution_options(archivist_write=True)
             try:
@@ -150,7 +171,20 @@ class Database:
             with self._turns:
                 yield
 
+    def _where(self) -> str:
+        return str(Path(make_url(self.uri).database or "").parent)
+
     def _ensure_schema(self) -> None:
+        if self.read_only:
+            with self.read() as conn:
+                current = _current_revision(conn, self.dialect)
+            if current != SCHEMA_REVISION:
+                raise read_only_error(
+                    self._where(),
+                    f"upgraded from schema {current} to {SCHEMA_REVISION} (open it once where it "
+                    "is writable to upgrade it), nor written to",
+                )
+            return
         with self.write() as conn:
             if self.dialect == "postgresql":
                 conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_SCHEMA_LOCK})
@@ -172,6 +206,15 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _sqlite_read_only(db_path: str) -> bool:
+    """A store that exists but cannot be written: its folder is read-only (a read-only
+    mount), or its database file is."""
+    path = Path(db_path)
+    if not path.exists():
+        return False  # created below, or a clear error from SQLite if it cannot be
+    return folder_read_only(path.parent) or not os.access(path, os.W_OK)
 
 
 def _current_revision(conn: Connection, dialect: str) -> str | None:
