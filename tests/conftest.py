@@ -69,6 +69,9 @@ def _isolate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
             "ARCHIVIST_REQUIRE_POSTGRES",
         ):
             monkeypatch.delenv(name)
+    # Runs record their environment as an artifact by default; tests that count a run's
+    # artifacts or blobs would all see it, so it is off here and on in tests/test_capture.py.
+    monkeypatch.setenv("ARCHIVIST_CAPTURE_ENVIRONMENT", "0")
     monkeypatch.chdir(tmp_path)
     yield
     import archivist.fluent as fluent

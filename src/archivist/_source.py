@@ -29,15 +29,25 @@ def _git_dir(start: Path) -> Path | None:
     return None
 
 
+def work_tree(start: Path) -> Path | None:
+    """The checkout's top folder (the one holding ``.git``, a folder or a worktree's file)."""
+    for d in (start, *start.parents):
+        if (d / ".git").exists():
+            return d
+    return None
+
+
 def git_commit(path: Path) -> tuple[str, str] | None:
     """(commit sha, repository root) of the checkout holding ``path``, or None."""
     git = _git_dir(path)
-    if git is None:
+    top = work_tree(path)
+    if git is None or top is None:
         return None
+    root = str(top)
     try:
         head = (git / "HEAD").read_text().strip()
         if not head.startswith("ref:"):
-            return head, str(git.parent)
+            return head, root
         ref = head.split(":", 1)[1].strip()
         common = git
         commondir = git / "commondir"
@@ -46,13 +56,13 @@ def git_commit(path: Path) -> tuple[str, str] | None:
         for base in (git, common):
             ref_file = base / ref
             if ref_file.exists():
-                return ref_file.read_text().strip(), str(git.parent)
+                return ref_file.read_text().strip(), root
         packed = common / "packed-refs"
         if packed.exists():
             for line in packed.read_text().splitlines():
                 sha, _, name = line.partition(" ")
                 if name == ref:
-                    return sha, str(git.parent)
+                    return sha, root
     except OSError:
         return None
     return None

@@ -11,8 +11,10 @@ from archivist.errors import InvalidArgument
 __all__ = [
     "ALLOW_PICKLE",
     "ARTIFACT_ROOT",
+    "CAPTURE_ENVIRONMENT",
     "FSYNC",
     "GC_GRACE_SECONDS",
+    "GIT_DIFF_MAX_BYTES",
     "HTTP_RETRY_SECONDS",
     "HTTP_TIMEOUT",
     "PACK_MAX_BYTES",
@@ -143,6 +145,19 @@ HTTP_RETRY_SECONDS: Setting[float] = Setting(
     60.0,
     "Total seconds spent retrying a request to a tracking server that is unreachable, "
     "times out or answers 5xx, before giving up with an error naming the server.",
+)
+CAPTURE_ENVIRONMENT: Setting[bool] = Setting(
+    "ARCHIVIST_CAPTURE_ENVIRONMENT",
+    bool,
+    True,
+    "start_run records Python, OS, CPU, memory, GPUs, installed distributions and git state "
+    "(tags archivist.env.* and environment/environment.json); 0 turns it off.",
+)
+GIT_DIFF_MAX_BYTES: Setting[int] = Setting(
+    "ARCHIVIST_GIT_DIFF_MAX_BYTES",
+    int,
+    1 << 20,
+    "A dirty git tree's diff is logged as environment/git.diff up to this many bytes (0: none).",
 )
 
 S3_ENDPOINT_URL: Setting[str] = Setting(

@@ -354,9 +354,19 @@ def start_run(
             all_tags[PARENT_RUN_TAG] = parent
         if description is not None:
             all_tags[NOTE_TAG] = description
+        env_files: list[tuple[str, bytes]] = []
+        if config.CAPTURE_ENVIRONMENT.get():
+            from archivist.capture import for_new_run
+
+            env_tags, env_files = for_new_run(config.GIT_DIFF_MAX_BYTES.get())
+            all_tags.update(env_tags)
         all_tags.update(tags or {})
         exp_id = str(experiment_id) if experiment_id is not None else _active_experiment_id()
         run = client.create_run(exp_id, tags=all_tags, run_name=run_name)
+        if env_files:
+            from archivist.capture import record
+
+            record(client.artifact_store, run.info.run_id, env_files)
     active = ActiveRun(run)
     _run_stack.set((*stack, active))
     _register_atexit()
