@@ -46,18 +46,45 @@ def download_artifacts(
     dst_path: str | os.PathLike[str] | None = None,
     tracking_uri: str | None = None,
 ) -> str:
-    """Download a file or folder of a run's artifacts; returns its local path.
+    """Download a file or folder of a run's artifacts, or a model; returns its local path.
+
+    ``artifact_uri`` may be ``runs:/<run_id>/<path>`` (where ``<path>`` may start with the
+    name of a model the run logged, as in MLflow 3), a run's ``artifact_uri`` followed by a
+    path, or a model URI: ``models:/<model_id>``, ``models:/<name>/<version>``,
+    ``models:/<name>@<alias>``.
 
     Example:
         >>> download_artifacts(run_id=run_id, artifact_path="plots", dst_path="out")
         '/abs/out/plots'
     """
+    client = _client(tracking_uri)
+    dst = os.fspath(dst_path) if dst_path is not None else None
+    if artifact_uri is not None and artifact_uri.startswith("models:/"):
+        if run_id is not None or artifact_path is not None:
+            raise InvalidArgument("give either artifact_uri, or run_id (with artifact_path), not both")
+        from archivist.models.resolve import resolve_model_uri
+
+        return resolve_model_uri(artifact_uri, client, dst=dst or _new_temp_dir()).local_dir
     rid, path = _target(artifact_uri, run_id, artifact_path)
-    return str(
-        _client(tracking_uri).download_artifacts(
-            rid, path, os.fspath(dst_path) if dst_path is not None else None
-        )
-    )
+    model = _logged_model_at(client, rid, path)
+    if model is not None:
+        inner = path.partition("/")[2]
+        return str(client.artifact_store.download(model.model_id, inner, dst or _new_temp_dir()))
+    return str(client.download_artifacts(rid, path, dst))
+
+
+def _new_temp_dir() -> str:
+    import tempfile
+
+    return tempfile.mkdtemp(prefix="archivist-")
+
+
+def _logged_model_at(client: Any, run_id: str, path: str) -> Any:
+    """The model run ``run_id`` logged as the first part of ``path``, when the run has no
+    artifact there (MLflow 3 keeps models beside the run: runs:/<id>/<model name>)."""
+    if not path or client.artifact_store.entries(run_id, path):
+        return None
+    return client.tracking_store.find_logged_model(run_id, path.partition("/")[0])
 
 
 def list_artifacts(

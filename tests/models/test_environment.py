@@ -294,3 +294,14 @@ def test_import_stays_light() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_every_module_a_pickled_function_uses_is_found() -> None:
+    """cloudpickle memoizes subimport: the second module used came back from the memo."""
+    import colorsys
+    import json as json_module
+
+    def uses_two() -> object:
+        return colorsys.rgb_to_hsv(0, 0, 0), json_module.dumps(1)
+
+    assert {"colorsys", "json"} <= modules_in_pickle(cloudpickle.dumps(uses_two))

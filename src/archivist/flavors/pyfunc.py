@@ -23,6 +23,8 @@ from archivist.flavors._common import (
     pickle_guard,
     refuse_unknown_kwargs,
 )
+from archivist.flavors._pyfunc_sources import copy_artifacts
+from archivist.models.code import MODEL_CODE_PATH
 
 if TYPE_CHECKING:
     from archivist.entities import ModelInfo
@@ -151,6 +153,13 @@ def _load_pyfunc(model_dir: str, model: Model) -> _PythonModelWrapper:
 
     conf = model.flavors[FLAVOR_NAME]
     add_code_to_path(model_dir, conf)
+    if MODEL_CODE_PATH in conf:
+        from archivist.models.code import load_code_model
+
+        loaded = load_code_model(os.path.join(model_dir, os.path.basename(conf[MODEL_CODE_PATH])))
+        return _with_context(
+            loaded if isinstance(loaded, PythonModel) else _FunctionModel(loaded), model_dir, conf
+        )
     file = os.path.join(model_dir, conf.get("python_model", _PYTHON_MODEL_FILE))
     if not os.path.isfile(file):
         raise ArtifactCorrupted(f"python model file {file!r} is missing from the model directory")
@@ -163,6 +172,12 @@ def _load_pyfunc(model_dir: str, model: Model) -> _PythonModelWrapper:
             f"python model file {file!r} is corrupt or truncated ({type(e).__name__}: {e}); "
             "re-save the model"
         ) from None
+    return _with_context(python_model, model_dir, conf)
+
+
+def _with_context(
+    python_model: PythonModel, model_dir: str, conf: dict[str, Any]
+) -> _PythonModelWrapper:
     artifacts = {
         name: os.path.join(model_dir, spec["path"] if isinstance(spec, dict) else spec)
         for name, spec in (conf.get("artifacts") or {}).items()
@@ -174,7 +189,7 @@ def _load_pyfunc(model_dir: str, model: Model) -> _PythonModelWrapper:
 
 def save_model(
     path: str | os.PathLike[str],
-    python_model: PythonModel | None = None,
+    python_model: PythonModel | str | os.PathLike[str] | None = None,
     artifacts: dict[str, str] | None = None,
     code_paths: list[str] | None = None,
     conda_env: Any = None,
@@ -184,11 +199,21 @@ def save_model(
     extra_pip_requirements: Any = None,
     metadata: dict[str, Any] | None = None,
     model_config: dict[str, Any] | None = None,
+    infer_code_paths: bool = False,
     *,
     _run_id: str | None = None,
     _model_id: str | None = None,
 ) -> Model:
-    """Save a custom :class:`PythonModel` with its artifacts to directory ``path``."""
+    """Save a custom model with its artifacts to directory ``path``.
+
+    Args:
+        python_model: a :class:`PythonModel`, a callable, or the path of a models-from-code
+            file that calls ``set_model(model)`` (stored as code and run again on load).
+        artifacts: name -> local path or store URI (``runs:/``, ``models:/``, a run's
+            artifact URI); each is copied into the model and given to ``load_context``.
+        code_paths: local files or folders the model imports, copied into ``code/``.
+        infer_code_paths: also copy the working tree's modules the model imports.
+    """
     import cloudpickle
 
     from archivist.models.environment import (
@@ -200,10 +225,16 @@ def save_model(
     from archivist.models.model import Model, save_input_example
     from archivist.models.signature import validate_example
 
+    code_file = None
+    if isinstance(python_model, str | os.PathLike):
+        from archivist.models.code import load_code_model
+
+        code_file = Path(python_model)
+        python_model = load_code_model(code_file)  # checks that it runs and sets a model
     if not isinstance(python_model, PythonModel) and not callable(python_model):
         raise InvalidArgument(
-            f"python_model must be a PythonModel instance (or a callable); got "
-            f"{type(python_model).__name__}"
+            f"python_model must be a PythonModel instance, a callable, or the path of a "
+            f"models-from-code file; got {type(python_model).__name__}"
         )
     if callable(python_model) and not isinstance(python_model, PythonModel):
         python_model = _FunctionModel(python_model)
@@ -215,45 +246,53 @@ def save_model(
     try:
         data = cloudpickle.dumps(python_model)
     except Exception as e:
-        raise InvalidArgument(f"python_model could not be serialized with cloudpickle ({e})") from None
+        if code_file is None:
+            raise InvalidArgument(
+                f"python_model could not be serialized with cloudpickle ({e})"
+            ) from None
+        data = b""  # a model from code is not pickled; its file is what loads it
     target.mkdir(parents=True, exist_ok=True)
-    (target / _PYTHON_MODEL_FILE).write_bytes(data)
-    artifact_conf: dict[str, dict[str, str]] = {}
-    for name, local in (artifacts or {}).items():
-        src = Path(local)
-        if not src.exists():
-            raise InvalidArgument(f"artifact {name!r}: local path {local!r} does not exist")
-        rel = f"artifacts/{src.name}"
-        (target / "artifacts").mkdir(exist_ok=True)
-        if src.is_dir():
-            shutil.copytree(src, target / rel)
-        else:
-            shutil.copy2(src, target / rel)
-        artifact_conf[name] = {"path": rel, "uri": str(src)}
-    code = copy_code_paths(code_paths, target)
+    if code_file is not None:
+        shutil.copy2(code_file, target / code_file.name)
+    else:
+        (target / _PYTHON_MODEL_FILE).write_bytes(data)
+    artifact_conf = copy_artifacts(artifacts, target)
+    code = copy_code_paths(
+        [*(code_paths or []), *(_inferred_code_paths(code_file, data) if infer_code_paths else [])],
+        target,
+    )
     if signature is None and input_example is not None:
         context = PythonModelContext(
             {name: str(target / spec["path"]) for name, spec in artifact_conf.items()},
             dict(model_config or {}),
         )
-        signature = _infer_from_example(data, context, input_example)
+        signature = _infer_from_example(python_model, data, context, input_example)
     model = Model(run_id=_run_id, model_id=_model_id, artifact_path=target.name)
     model.signature = signature
     model.metadata = metadata
     if input_example is not None:
         model.saved_input_example_info = save_input_example(target, input_example)
+    if code_file is not None:
+        from archivist.models.code import imported_modules
+        from archivist.models.environment import requirements_for_modules
+
+        found = requirements_for_modules({"cloudpickle", *imported_modules(code_file)})
+    else:
+        found = requirements_from_pickle(data, ["cloudpickle"])
     requirements = process_requirements(
-        requirements_from_pickle(data, ["cloudpickle"]), pip_requirements, extra_pip_requirements,
-        conda_env,
+        found, pip_requirements, extra_pip_requirements, conda_env
     )
     write_environment(target, requirements)
     conf: dict[str, Any] = {
         "loader_module": "mlflow.pyfunc.model",
-        "python_model": _PYTHON_MODEL_FILE,
         "cloudpickle_version": cloudpickle.__version__,
         "env": {"conda": "conda.yaml", "virtualenv": "python_env.yaml"},
         "python_version": ".".join(map(str, sys.version_info[:3])),
     }
+    if code_file is not None:
+        conf[MODEL_CODE_PATH] = code_file.name
+    else:
+        conf["python_model"] = _PYTHON_MODEL_FILE
     if artifact_conf:
         conf["artifacts"] = artifact_conf
     if code:
@@ -267,13 +306,14 @@ def save_model(
 
 
 def _infer_from_example(
-    data: bytes, context: PythonModelContext, input_example: Any
+    python_model: PythonModel, data: bytes, context: PythonModelContext, input_example: Any
 ) -> ModelSignature | None:
     """The signature of a saved model's answer to its example, as MLflow infers it.
 
     A fresh copy of the model (from its saved bytes) loads its context and predicts, so the
-    caller's object is not touched. A model that cannot predict its example still saves,
-    without a signature, and the warning says why.
+    caller's object is not touched; a model from code (not pickled) is the one its file set.
+    A model that cannot predict its example still saves, without a signature, and the
+    warning says why.
     """
     import cloudpickle
 
@@ -282,7 +322,7 @@ def _infer_from_example(
 
     example, params = split_example(input_example)
     try:
-        model: PythonModel = cloudpickle.loads(data)
+        model: PythonModel = cloudpickle.loads(data) if data else python_model
         model.load_context(context)
         output = (model.predict(context, example, params=params) if params
                   else model.predict(context, example))
@@ -295,6 +335,17 @@ def _infer_from_example(
         return None
 
 
+def _inferred_code_paths(code_file: Path | None, data: bytes) -> list[str]:
+    """The working tree's modules the model needs: those its code file imports, or those
+    its pickle refers to (classes in them are pickled by reference)."""
+    from archivist.models.code import imported_modules, local_code_paths
+    from archivist.models.environment import modules_in_pickle
+
+    modules = imported_modules(code_file) if code_file is not None else modules_in_pickle(data)
+    skip = {str(code_file.resolve())} if code_file is not None else set()
+    return [p for p in local_code_paths(modules) if p not in skip]
+
+
 class _FunctionModel(PythonModel):
     def __init__(self, fn: Any) -> None:
         self.fn = fn
@@ -305,7 +356,7 @@ class _FunctionModel(PythonModel):
 
 def log_model(
     artifact_path: str | None = None,
-    python_model: PythonModel | None = None,
+    python_model: PythonModel | str | os.PathLike[str] | None = None,
     artifacts: dict[str, str] | None = None,
     code_paths: list[str] | None = None,
     conda_env: Any = None,
@@ -323,6 +374,7 @@ def log_model(
     model_type: str | None = None,
     step: int = 0,
     model_id: str | None = None,
+    infer_code_paths: bool = False,
     **kwargs: Any,
 ) -> ModelInfo:
     """Log a custom :class:`PythonModel` (and files it needs, as ``artifacts``)."""
@@ -345,6 +397,7 @@ def log_model(
             extra_pip_requirements=extra_pip_requirements,
             metadata=metadata,
             model_config=model_config,
+            infer_code_paths=infer_code_paths,
             _run_id=run_id,
             _model_id=mid,
         )

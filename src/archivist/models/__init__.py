@@ -9,6 +9,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from archivist.models.code import set_model
     from archivist.models.environment import (
         check_versions,
         conda_yaml,
@@ -65,6 +66,7 @@ _EXPORTS = {
     ),
     "archivist.models.model": ("Model", "load_input_example", "save_input_example"),
     "archivist.models.info": ("get_model_info", "set_signature"),
+    "archivist.models.code": ("set_model",),
     "archivist.models.environment": (
         "check_versions",
         "conda_yaml",
@@ -106,6 +108,7 @@ __all__ = [
     "python_env_yaml",
     "requirements_from_pickle",
     "save_input_example",
+    "set_model",
     "set_signature",
     "validate_example",
     "warn_mismatches",

@@ -60,6 +60,7 @@ _PUT_OPS = frozenset({"PUT", "BINPUT", "LONG_BINPUT"})
 _SILENT_OPS = frozenset({"PROTO", "FRAME", "STOP"})  # push nothing
 # cloudpickle pickles a module used by a pickled function as subimport('<module name>').
 _SUBIMPORTS = frozenset({("cloudpickle.cloudpickle", "subimport"), ("cloudpickle", "subimport")})
+_SUBIMPORT = object()  # stands for the subimport function on the stack and in the memo
 
 
 def modules_in_pickle(data: bytes) -> set[str]:
@@ -83,7 +84,9 @@ def modules_in_pickle(data: bytes) -> set[str]:
             name = op.name
             if name in _STRING_OPS or name in _GET_OPS:
                 value = arg if name in _STRING_OPS else memo.get(arg)  # type: ignore[arg-type]
-                if subimport_pending and isinstance(value, str):
+                if value is _SUBIMPORT:  # subimport again, fetched from the memo
+                    subimport_pending = True
+                elif subimport_pending and isinstance(value, str):
                     modules.add(value)
                     subimport_pending = False
                 push(value)
@@ -95,13 +98,13 @@ def modules_in_pickle(data: bytes) -> set[str]:
                 module, _, attr = str(arg).partition(" ")
                 modules.add(module)
                 subimport_pending = (module, attr) in _SUBIMPORTS
-                push(None)
+                push(_SUBIMPORT if subimport_pending else None)
             elif name == "STACK_GLOBAL":
                 pushed_module, pushed_attr = last
                 if isinstance(pushed_module, str) and isinstance(pushed_attr, str):
                     modules.add(pushed_module)
                     subimport_pending = (pushed_module, pushed_attr) in _SUBIMPORTS
-                push(None)
+                push(_SUBIMPORT if subimport_pending else None)
             elif name not in _SILENT_OPS:
                 push(None)
     except ValueError as e:
