@@ -11,6 +11,8 @@ from archivist.errors import InvalidArgument
 __all__ = [
     "ALLOW_PICKLE",
     "ARTIFACT_ROOT",
+    "CACHE_DIR",
+    "CACHE_MAX_BYTES",
     "CAPTURE_ENVIRONMENT",
     "FSYNC",
     "GC_GRACE_SECONDS",
@@ -160,6 +162,20 @@ GIT_DIFF_MAX_BYTES: Setting[int] = Setting(
     "A dirty git tree's diff is logged as environment/git.diff up to this many bytes (0: none).",
 )
 
+CACHE_DIR: Setting[str] = Setting(
+    "ARCHIVIST_CACHE_DIR",
+    str,
+    "",
+    "Local cache of blobs read from remote stores (S3); empty means "
+    "$XDG_CACHE_HOME/archivist/blobs (~/.cache/archivist/blobs).",
+)
+CACHE_MAX_BYTES: Setting[int] = Setting(
+    "ARCHIVIST_CACHE_MAX_BYTES",
+    int,
+    4 << 30,
+    "Size limit of the local blob cache; least recently used blobs are evicted beyond it "
+    "(0 turns the cache off).",
+)
 S3_ENDPOINT_URL: Setting[str] = Setting(
     "ARCHIVIST_S3_ENDPOINT_URL",
     str,

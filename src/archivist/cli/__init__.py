@@ -25,6 +25,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "artifacts": ("archivist.cli.artifacts:artifacts", "List, download and log a run's artifacts."),
     "verify": ("archivist.cli.verify:verify", "Check that every artifact's bytes are present and intact."),
     "gc": ("archivist.cli.gc:gc", "Delete stored blobs that no artifact references."),
+    "cache": (
+        "archivist.cli.cache:cache",
+        "Inspect and prune the local cache of blobs read from remote stores.",
+    ),
     "models": ("archivist.cli.models:models", "Serve, predict with, list, register and alias models."),
     "server": ("archivist.cli.server:server", "Run the tracking server (MLflow's REST API over Archivist's stores)."),
     "datasets": ("archivist.cli.datasets:datasets", "List and search the datasets runs used."),

@@ -183,6 +183,7 @@ def verify(tracking_store: TreeIndex, blob_store: BlobStore) -> VerifyReport:
         >>> for line in report.problems():
         ...     print(line)
     """
+    blob_store = getattr(blob_store, "origin", blob_store)  # check a cached remote itself
     by_digest: dict[str, list[tuple[Reference, int]]] = {}
     entries = 0
     for owner_id, entry in tracking_store.iter_all_entries():

@@ -81,17 +81,16 @@ class ServerStores:
 
 def open_stores(config: ServerConfig) -> ServerStores:
     """Open the tracking, registry and artifact stores ``config`` names."""
-    from archivist.stores import resolve_location
+    from archivist.stores import open_blob_store, resolve_location
     from archivist.stores.artifacts.store import ArtifactStore
     from archivist.stores.registry.sql import SqlRegistryStore
-    from archivist.stores.schemes import get_blob_store
     from archivist.stores.tracking.sql import SqlTrackingStore
 
     location = resolve_location(config.backend_store_uri)
     if config.artifacts_destination:
         location = replace(location, artifact_root=config.artifacts_destination)
     tracking = SqlTrackingStore(location.db_uri)
-    blobs: Any = get_blob_store(location.artifact_root)
+    blobs: Any = open_blob_store(location.artifact_root)
     return ServerStores(
         location=location,
         tracking=tracking,

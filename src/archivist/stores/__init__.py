@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from archivist.stores.artifacts.store import ArtifactStore
     from archivist.stores.tracking.sql import SqlTrackingStore
 
-__all__ = ["DEFAULT_DIR", "Location", "open_stores", "resolve_location"]
+__all__ = ["DEFAULT_DIR", "Location", "open_blob_store", "open_stores", "resolve_location"]
 
 DEFAULT_DIR = "archivist"
 DB_FILE = "archivist.db"
@@ -97,12 +97,19 @@ def _memory_blob_root() -> str:
     return _MEMORY_BLOBS[0]
 
 
+def open_blob_store(uri: str) -> Any:
+    """The blob store at ``uri``; a remote one (S3) is fronted by the local blob cache."""
+    from archivist.stores.blobs.cache import with_cache
+    from archivist.stores.schemes import get_blob_store
+
+    return with_cache(get_blob_store(uri))
+
+
 def open_stores(tracking_uri: str | None = None) -> tuple[SqlTrackingStore, ArtifactStore]:
     from archivist.stores.artifacts.store import ArtifactStore
-    from archivist.stores.schemes import get_blob_store
     from archivist.stores.tracking.sql import SqlTrackingStore
 
     loc = resolve_location(tracking_uri)
     tracking = SqlTrackingStore(loc.db_uri)
-    blobs: Any = get_blob_store(loc.artifact_root)
+    blobs = open_blob_store(loc.artifact_root)
     return tracking, ArtifactStore(tracking, blobs)
