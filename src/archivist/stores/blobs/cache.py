@@ -55,8 +55,16 @@ def default_cache_dir() -> Path:
     return Path(base, "archivist", "blobs").absolute()
 
 
+class _Report:
+    __slots__ = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = asdict(self)  # type: ignore[call-overload]
+        return out
+
+
 @dataclass(frozen=True, slots=True)
-class CacheInfo:
+class CacheInfo(_Report):
     """What the cache holds: ``blobs`` files of ``bytes`` in total, limit ``max_bytes``."""
 
     path: str
@@ -64,12 +72,9 @@ class CacheInfo:
     bytes: int
     max_bytes: int
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
 
 @dataclass(frozen=True, slots=True)
-class PruneReport:
+class PruneReport(_Report):
     """What a prune removed and what is left."""
 
     evicted: int
@@ -77,9 +82,6 @@ class PruneReport:
     blobs: int
     bytes: int
     max_bytes: int
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 class BlobCache:
