@@ -8,6 +8,7 @@ volumes of its own, so a bucket per test would soon run out of them).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -79,14 +80,17 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
             proc.wait(10)
 
 
-@pytest.fixture(scope="session")
-def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
+class SeaweedUnavailable(RuntimeError):
+    """weed is missing, exited, or did not become ready."""
+
+
+@contextlib.contextmanager
+def seaweedfs(root: Path) -> Iterator[S3Server]:
+    """Run ``weed server -s3`` on 127.0.0.1 (free ports, data under ``root``) until exit."""
     weed = shutil.which("weed")
     if weed is None:
-        _unavailable("the 'weed' binary is not on PATH")
-    assert weed is not None
-    root = tmp_path_factory.mktemp("seaweedfs")
-    (root / "data").mkdir()
+        raise SeaweedUnavailable("the 'weed' binary is not on PATH")
+    (root / "data").mkdir(parents=True)
     iam = root / "s3.json"
     iam.write_text(json.dumps({"identities": [{
         "name": "archivist",
@@ -112,12 +116,10 @@ def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
         last: Exception | None = None
         while True:
             if proc.poll() is not None:
-                _unavailable(f"weed exited with {proc.returncode}: {log.read_text()[-2000:]}")
+                raise SeaweedUnavailable(f"weed exited with {proc.returncode}: {log.read_text()[-2000:]}")
             try:  # ready when an object can be written and read back
                 client = server.client()
-                if "Buckets" not in client.list_buckets() or not any(
-                    b["Name"] == server.bucket for b in client.list_buckets()["Buckets"]
-                ):
+                if not any(b["Name"] == server.bucket for b in client.list_buckets().get("Buckets", ())):
                     client.create_bucket(Bucket=server.bucket)
                 client.put_object(Bucket=server.bucket, Key="probe", Body=b"ok")
                 assert client.get_object(Bucket=server.bucket, Key="probe")["Body"].read() == b"ok"
@@ -126,11 +128,21 @@ def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
             except Exception as e:
                 last = e
             if time.monotonic() > deadline:
-                _unavailable(f"it did not become ready within 90 s ({last!r})")
+                raise SeaweedUnavailable(f"it did not become ready within 90 s ({last!r})")
             time.sleep(0.3)
         yield server
     finally:
         _stop(proc)
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
+    with contextlib.ExitStack() as stack:
+        try:
+            server = stack.enter_context(seaweedfs(tmp_path_factory.mktemp("seaweedfs")))
+        except SeaweedUnavailable as e:
+            _unavailable(str(e))
+        yield server
 
 
 @pytest.fixture

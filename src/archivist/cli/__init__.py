@@ -25,6 +25,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "artifacts": ("archivist.cli.artifacts:artifacts", "List, download and log a run's artifacts."),
     "verify": ("archivist.cli.verify:verify", "Check that every artifact's bytes are present and intact."),
     "gc": ("archivist.cli.gc:gc", "Delete stored blobs that no artifact references."),
+    "storage": (
+        "archivist.cli.storage:storage",
+        "Show logical bytes vs stored bytes: what dedup and compression save.",
+    ),
     "cache": (
         "archivist.cli.cache:cache",
         "Inspect and prune the local cache of blobs read from remote stores.",

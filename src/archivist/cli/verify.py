@@ -10,10 +10,17 @@ __all__ = ["verify"]
 
 
 @click.command("verify")
+@click.option(
+    "--repair-from", metavar="URI",
+    help="Restore missing or damaged blobs from another store that holds the same digests "
+    "(a folder, file:// or s3:// URI), then check again.",
+)
 @json_option
 @tracking_uri_option
 @click.pass_context
-def verify(ctx: click.Context, as_json: bool, tracking_uri: str | None) -> None:
+def verify(
+    ctx: click.Context, repair_from: str | None, as_json: bool, tracking_uri: str | None
+) -> None:
     """Check that every artifact's bytes are present and intact.
 
     Reads every referenced blob once and checks its digest and size against the
@@ -23,14 +30,31 @@ def verify(ctx: click.Context, as_json: bool, tracking_uri: str | None) -> None:
     Example:
 
         archivist verify --tracking-uri sqlite:///store/archivist.db
+
+        archivist verify --repair-from s3://backup-bucket/archivist
     """
     from archivist.maintenance.verify import verify as run_verify
 
     client = get_client(tracking_uri)
     report = run_verify(client.tracking_store, client.artifact_store.blobs)
+    repair = None
+    if repair_from is not None:
+        from archivist.maintenance.repair import damaged_digests, open_source, repair_blobs
+
+        source = open_source(repair_from)
+        if not report.ok:
+            repair = repair_blobs(client.artifact_store.blobs, source, damaged_digests(report))
+            if repair.repaired:
+                report = run_verify(client.tracking_store, client.artifact_store.blobs)
     if as_json:
-        echo_json(report.to_dict())
+        out = report.to_dict()
+        if repair is not None:
+            out["repair"] = repair.to_dict()
+        echo_json(out)
     else:
+        if repair is not None:
+            for line in repair.lines():
+                click.echo(line)
         for line in report.problems():
             click.echo(line)
         status = "OK" if report.ok else f"{report.problem_count} problem(s)"
