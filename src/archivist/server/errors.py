@@ -81,3 +81,10 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
 def exception_handlers() -> dict[Any, Any]:
     """Starlette ``exception_handlers`` for the tracking app."""
     return {ArchivistError: _archivist_error, HTTPException: _http_error, Exception: _unexpected}
+
+
+class Unsupported(ArchivistError):
+    """An MLflow endpoint this server knows but does not carry out (not retried by clients)."""
+
+    error_code = "NOT_IMPLEMENTED"
+    http_status = 501

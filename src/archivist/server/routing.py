@@ -84,3 +84,20 @@ def api(path: str, handler: Handler, methods: Sequence[str], *, prefix: str = ML
     endpoint.__name__ = handler.__name__
     endpoint.__doc__ = handler.__doc__
     return Route(prefix + path, endpoint, methods=list(methods), name=handler.__name__)
+
+
+def paged(key: str, items: Sequence[Any], token: str | None, convert: Callable[[Any], Any]) -> dict[str, Any]:
+    """``{key: [...], "next_page_token": token}``, the token left out on the last page."""
+    out: dict[str, Any] = {key: [convert(i) for i in items]}
+    if token:
+        out["next_page_token"] = token
+    return out
+
+
+def page_of(items: Sequence[Any], token: str | None, max_results: int) -> tuple[Sequence[Any], str | None]:
+    """One page of an in-memory list with the stores' offset tokens."""
+    from archivist.stores.tracking.sql import _decode_token, _encode_token
+
+    start = _decode_token(token)
+    end = start + max_results
+    return items[start:end], (_encode_token(end) if end < len(items) else None)

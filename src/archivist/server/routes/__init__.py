@@ -14,6 +14,12 @@ __all__ = ["ROUTE_GROUPS", "all_routes"]
 
 ROUTE_GROUPS: tuple[str, ...] = (
     "health",
+    "experiments",
+    "runs",
+    "metrics",
+    "artifacts",
+    "logged_models",
+    "registry",
     "native",
 )
 
