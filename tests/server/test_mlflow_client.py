@@ -60,6 +60,9 @@ def test_experiments_runs_params_metrics_tags(mlflow_python: str, server: Server
             mlflow.set_tag("stage", "dev")
             mlflow.set_tags({"a": "1", "b": "2"})
             mlflow.delete_tag("b")
+            import numpy as np
+            mlflow.log_input(mlflow.data.from_numpy(np.arange(12.0).reshape(4, 3), name="feat"),
+                             context="training")
             c.log_batch(run.info.run_id, metrics=[Metric("m", i, 1, i) for i in range(1500)],
                         params=[Param(f"p{i}", str(i)) for i in range(150)],
                         tags=[RunTag(f"t{i}", "x") for i in range(120)])
@@ -112,6 +115,7 @@ def test_experiments_runs_params_metrics_tags(mlflow_python: str, server: Server
             "restored": c.get_experiment(other).lifecycle_stage, "exp_tags": c.get_experiment(exp.experiment_id).tags,
             "missing": missing, "changed": changed, "default": default,
             "bulk": [m.step for m in bulk.metrics],
+            "inputs": [(d.dataset.name, d.tags[0].value) for d in got.inputs.dataset_inputs],
         }))
     """)
     assert result["params"]["lr"] == "0.1" and result["params"]["p149"] == "149" and len(result["params"]) == 153
@@ -127,6 +131,7 @@ def test_experiments_runs_params_metrics_tags(mlflow_python: str, server: Server
     assert result["restored"] == "active" and result["exp_tags"] == {"team": "ml"}
     assert result["missing"] == "RESOURCE_DOES_NOT_EXIST" and result["changed"] == "INVALID_PARAMETER_VALUE"
     assert result["default"] == "Default"
+    assert result["inputs"] == [["feat", "training"]]
     assert result["bulk"][0] == 0 and result["bulk"][-1] == 1499 and len(result["bulk"]) == 10
 
 

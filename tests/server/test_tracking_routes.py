@@ -154,16 +154,18 @@ def test_history_bulk_interval_samples_steps(app_client: InProcess) -> None:
     assert "both" in bad["message"]
 
 
-def test_log_inputs_answers_clearly(app_client: InProcess) -> None:
+def test_log_inputs_round_trip(app_client: InProcess) -> None:
     run_id = _run(app_client)["info"]["run_id"]  # type: ignore[index]
-    ds = {"name": "d", "digest": "abc", "source_type": "local", "source": "{}"}
-    r = app_client.post("/api/2.0/mlflow/runs/log-inputs",
-                        json={"run_id": run_id, "datasets": [{"dataset": ds}]})
-    # stored when the store keeps datasets; otherwise a clear 501 the client does not retry
-    assert r.status_code in (200, 501), r.text
-    if r.status_code == 501:
-        assert r.json()["error_code"] == "NOT_IMPLEMENTED" and "dataset" in r.json()["message"]
-    app_client.api("POST", "runs/log-inputs", {"run_id": run_id})
+    ds = {"name": "d", "digest": "abc", "source_type": "local", "source": '{"uri": "x"}',
+          "schema": '{"a": 1}'}
+    app_client.api("POST", "runs/log-inputs", {"run_id": run_id, "datasets": [
+        {"dataset": ds, "tags": [{"key": "mlflow.data.context", "value": "training"}]}]})
+    inputs = app_client.api("GET", "runs/get", {"run_id": run_id})["run"]["inputs"]
+    assert inputs["dataset_inputs"] == [
+        {"tags": [{"key": "mlflow.data.context", "value": "training"}], "dataset": ds}]
+    missing = app_client.api("POST", "runs/log-inputs",
+                             {"run_id": run_id, "datasets": [{"dataset": {"name": "d"}}]}, expect=400)
+    assert "'digest'" in missing["message"]
 
 
 def test_malformed_bodies_are_4xx_never_5xx(store_dir: object) -> None:

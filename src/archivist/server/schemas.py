@@ -55,7 +55,27 @@ def run_info_json(i: RunInfo) -> dict[str, Any]:
     })
 
 
-def run_json(run: Run, inputs: dict[str, Any] | None = None) -> dict[str, Any]:
+def inputs_json(run: Run) -> dict[str, Any]:
+    inputs = run.inputs
+    out: dict[str, Any] = {}
+    if inputs.dataset_inputs:
+        out["dataset_inputs"] = [
+            {
+                "tags": [{"key": t.key, "value": t.value} for t in di.tags],
+                "dataset": _drop_none({
+                    "name": di.dataset.name, "digest": di.dataset.digest,
+                    "source_type": di.dataset.source_type, "source": di.dataset.source,
+                    "schema": di.dataset.schema, "profile": di.dataset.profile,
+                }),
+            }
+            for di in inputs.dataset_inputs
+        ]
+    if inputs.model_inputs:
+        out["model_inputs"] = [{"model_id": m.model_id} for m in inputs.model_inputs]
+    return out
+
+
+def run_json(run: Run) -> dict[str, Any]:
     d = run.data
     return {
         "info": run_info_json(run.info),
@@ -67,7 +87,7 @@ def run_json(run: Run, inputs: dict[str, Any] | None = None) -> dict[str, Any]:
             "params": tags_json(d.params),
             "tags": tags_json(d.tags),
         },
-        "inputs": inputs or {},
+        "inputs": inputs_json(run),
     }
 
 

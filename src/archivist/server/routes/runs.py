@@ -8,9 +8,16 @@ from typing import Any
 
 from starlette.routing import BaseRoute
 
-from archivist.entities import Metric, Param, RunTag
+from archivist.entities import (
+    Dataset,
+    DatasetInput,
+    InputTag,
+    LoggedModelInput,
+    Metric,
+    Param,
+    RunTag,
+)
 from archivist.errors import InvalidArgument
-from archivist.server.errors import Unsupported
 from archivist.server.messages import Message
 from archivist.server.routes.experiments import view_type
 from archivist.server.routing import Call, api, paged
@@ -55,11 +62,6 @@ def _log(call: Call, run_id: str, metrics: Sequence[Metric], params: Sequence[Pa
         LoggedModelSql(call.stores.tracking.db).log_metrics(linked)
 
 
-def _inputs(call: Call, run_id: str) -> dict[str, Any]:
-    getter = getattr(call.stores.tracking, "get_run_inputs_json", None)
-    return getter(run_id) if getter is not None else {}
-
-
 def create_run(call: Call) -> dict[str, Any]:
     tags = _tag_list(call.msg.objects("tags"))
     user = call.msg.text("user_id") or next(
@@ -76,9 +78,7 @@ def create_run(call: Call) -> dict[str, Any]:
 
 
 def get_run(call: Call) -> dict[str, Any]:
-    run_id = call.msg.run_id()
-    run = call.stores.tracking.get_run(run_id)
-    return {"run": run_json(run, _inputs(call, run_id))}
+    return {"run": run_json(call.stores.tracking.get_run(call.msg.run_id()))}
 
 
 def update_run(call: Call) -> dict[str, Any]:
@@ -156,30 +156,24 @@ def search_runs(call: Call) -> dict[str, Any]:
 
 
 def log_inputs(call: Call) -> dict[str, Any]:
-    run_id = call.msg.run_id()
     datasets = []
     for item in call.msg.objects("datasets"):
         ds = item.obj("dataset")
         if ds is None:
             raise InvalidArgument("each entry of 'datasets' needs a 'dataset' object")
-        datasets.append({
-            "tags": {t.required("key"): t.text("value", default="") or ""
-                     for t in item.objects("tags")},
-            "dataset": {k: ds.required(k) for k in ("name", "digest", "source_type", "source")}
-            | {k: ds.text(k) for k in ("schema", "profile") if ds.text(k)},
-        })
-    models = [m.required("model_id") for m in call.msg.objects("models")]
-    for model_id in models:
-        call.stores.tracking.get_logged_model(model_id)
-    store_inputs = getattr(call.stores.tracking, "log_inputs_json", None)
-    if datasets and store_inputs is None:
-        raise Unsupported(
-            "this server does not store dataset inputs yet (runs/log-inputs); the run's "
-            "params, metrics, tags and artifacts are unaffected"
-        )
-    call.stores.tracking.get_run(run_id)
-    if store_inputs is not None:
-        store_inputs(run_id, datasets, models)
+        datasets.append(DatasetInput(
+            Dataset(
+                name=ds.required("name"), digest=ds.required("digest"),
+                source_type=ds.required("source_type"), source=ds.required("source"),
+                schema=ds.text("schema"), profile=ds.text("profile"),
+            ),
+            [InputTag(t.required("key"), t.text("value", default="") or "")
+             for t in item.objects("tags")],
+        ))
+    models = [LoggedModelInput(m.required("model_id")) for m in call.msg.objects("models")]
+    for model in models:
+        call.stores.tracking.get_logged_model(model.model_id)
+    call.stores.tracking.log_inputs(call.msg.run_id(), datasets, models)
     return {}
 
 
