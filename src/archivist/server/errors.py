@@ -82,9 +82,3 @@ def exception_handlers() -> dict[Any, Any]:
     """Starlette ``exception_handlers`` for the tracking app."""
     return {ArchivistError: _archivist_error, HTTPException: _http_error, Exception: _unexpected}
 
-
-class Unsupported(ArchivistError):
-    """An MLflow endpoint this server knows but does not carry out (not retried by clients)."""
-
-    error_code = "NOT_IMPLEMENTED"
-    http_status = 501
