@@ -8,6 +8,7 @@ LIB is ``mlflow`` (the real client, run with the mlflow venv's python) or ``arch
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -19,10 +20,8 @@ def du(path: str) -> int:
     total = 0
     for root, _, files in os.walk(path):
         for f in files:
-            try:
+            with contextlib.suppress(FileNotFoundError):
                 total += os.lstat(os.path.join(root, f)).st_blocks * 512
-            except FileNotFoundError:
-                pass
     return total
 
 
