@@ -23,7 +23,7 @@ def test_checked_paths_never_leave_the_root(raw: str) -> None:
     except InvalidArgument:
         return
     parts = path.split("/")
-    assert ".." not in parts and "." not in parts and "" not in parts or path == ""
+    assert (".." not in parts and "." not in parts and "" not in parts) or path == ""
     assert not path.startswith("/") and "\\" not in path and "\x00" not in path
     assert all(c not in path for c in "?#;") and unquote(path) == path
 
