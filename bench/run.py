@@ -403,10 +403,20 @@ def write_results(
         "```",
         "",
     ]
+    old = path.read_text() if path.exists() else ""
     kept = ""  # bench/server_bench.py's section survives a re-run of this bench
-    if path.exists() and SERVER_MARKER in path.read_text():
-        kept = SERVER_MARKER + path.read_text().split(SERVER_MARKER, 1)[1]
-    path.write_text("\n".join(out) + ("\n" + kept if kept else ""))
+    if SERVER_MARKER in old:
+        old, kept = old.split(SERVER_MARKER, 1)
+        kept = SERVER_MARKER + kept
+    path.write_text("\n".join(out) + _kept_sections(old) + ("\n" + kept if kept else ""))
+
+
+def _kept_sections(old: str) -> str:
+    """Sections other bench scripts own (``<!-- bench/NAME begin -->`` .. ``end -->``)."""
+    import re
+
+    pattern = r"<!-- (bench/\S+) begin -->.*?<!-- \1 end -->"
+    return "".join(f"\n{m.group(0)}\n" for m in re.finditer(pattern, old, flags=re.S))
 
 
 def _raw(results: report.Results) -> dict:

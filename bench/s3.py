@@ -31,6 +31,13 @@ BEGIN = "<!-- bench/s3.py begin -->"
 END = "<!-- bench/s3.py end -->"
 
 
+def _weed_version() -> str:
+    import subprocess
+
+    out = subprocess.run(["weed", "version"], capture_output=True, text=True).stdout.split()
+    return out[2] if len(out) > 2 else "?"
+
+
 def _timed(fn: Callable[[], object]) -> float:
     os.sync()
     t = time.perf_counter()
@@ -94,7 +101,7 @@ def main() -> None:
         "## S3: Archivist's blob store vs boto3 on the same SeaweedFS",
         "",
         f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; {args.size_mib} MiB of random bytes; "
-        f"median of {args.repeat} interleaved repeats; SeaweedFS {shutil.which('weed') and 'weed'} on "
+        f"median of {args.repeat} interleaved repeats; SeaweedFS {_weed_version()} on "
         f"127.0.0.1 (same machine, nproc {os.cpu_count()}, load average {load[0]:.1f} at the end). "
         "`python bench/s3.py` writes this section.",
         "",

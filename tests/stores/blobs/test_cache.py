@@ -173,3 +173,21 @@ def test_cache_cli(s3_uri: str, tmp_path: Path) -> None:
     result = runner.invoke(cli, ["cache", "prune", "--all", "--json"])
     assert json.loads(result.stdout)["blobs"] == 0
     assert "0 blob(s), 0 bytes" in runner.invoke(cli, ["cache", "info"]).stdout
+
+
+def test_a_blob_larger_than_the_cache_is_read_once_and_not_kept(s3_uri: str) -> None:
+    origin = S3BlobStore(s3_uri)
+    store = CachedBlobStore(origin, BlobCache(Path("cache"), max_bytes=10_000))
+    data = os.urandom(50_000)
+    d, _ = origin.put_bytes(data)
+    client = origin.client()
+    real_get = client.get_object
+    gets: list[str] = []
+
+    def get_object(**kw: Any) -> Any:
+        gets.append(kw["Key"])
+        return real_get(**kw)
+
+    client.get_object = get_object
+    assert store.read_bytes(d) == data
+    assert len(gets) == 1 and store.cache.info().blobs == 0

@@ -241,18 +241,17 @@ class CachedBlobStore(BlobStore):
     def put(self, digest: str, data: BinaryIO) -> None:
         self.origin.put(digest, data)
 
-    def _cached(self, digest: str) -> Path:
+    def open(self, digest: str) -> BinaryIO:
         found = self.cache.lookup(digest)
+        filled = found is None
         if found is None:
             found = self.cache.fill(digest, lambda tmp: self.origin.copy_to(digest, tmp))
-            self.cache.prune()
-        return found
-
-    def open(self, digest: str) -> BinaryIO:
         try:
-            raw: BinaryIO = open(self._cached(digest), "rb")  # noqa: SIM115 - handed to the reader
+            raw: BinaryIO = open(found, "rb")  # noqa: SIM115 - handed to the reader
         except FileNotFoundError:  # evicted by another process just now
             return self.origin.open(digest)
+        if filled:  # evict only now: a blob larger than the whole cache is still read once
+            self.cache.prune()
         where = f"{self.cache.file(digest)} (cache of {self.origin.uri})"
         reader = VerifyingReader(raw, digest, where, on_corrupt=lambda: self.cache.evict(digest))
         return io.BufferedReader(reader, CHUNK)  # type: ignore[return-value]
