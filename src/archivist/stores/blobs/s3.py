@@ -15,7 +15,9 @@ multipart upload whose parts go up in parallel and which becomes visible only wh
 completed, after the bytes were hashed and matched the digest (otherwise it is aborted).
 Both are conditional creates (``If-None-Match: *``) where the server supports it, so a
 blob is never overwritten, and carry a CRC32 checksum that the server verifies. Reads hash
-what they return, as the local store does.
+what they return, as the local store does. Dedup trusts a stored object (the server
+checked its checksum on the way in, and S3 keeps its own integrity checks); ``archivist
+verify`` reads every object back to find damage.
 
 gc and writers meet through the two markers (S3 has no rename to fall back on): gc puts
 ``gc/<hex>``, checks the blob's age (its own and its ``touched`` marker's, as the server's
