@@ -19,6 +19,7 @@ from sqlalchemy.exc import DataError
 from archivist.errors import InvalidArgument, ReadOnlyStore, missing
 from archivist.stores._readonly import folder_read_only, read_only_error, sqlite_read_uri
 from archivist.stores.db.schema import SCHEMA_REVISION, metadata
+from archivist.stores.db.turns import WriterTurns
 
 __all__ = ["MEMORY_URI", "Database", "normalize_db_uri"]
 
@@ -78,6 +79,7 @@ class Database:
         #: True for a SQLite store on a read-only file system: reads work, writes raise
         #: ReadOnlyStore (and no schema upgrade or WAL file is attempted).
         self.read_only = False
+        self._writers: WriterTurns | None = None  # SQLite files: writers queue fairly
         # In memory, every connection would be a new empty database: keep one, and take
         # turns on it (SQLite has no locking between users of one connection).
         self._turns: threading.RLock | None = None
@@ -102,7 +104,9 @@ class Database:
                 "timeout": _SQLITE_BUSY_MS / 1000,
                 "check_same_thread": False,
             }
-            if self.read_only:
+            if not self.read_only:
+                self._writers = WriterTurns(db_path, _SQLITE_BUSY_MS / 1000)
+            else:
                 kwargs["creator"] = functools.partial(
                     sqlite3.connect, sqlite_read_uri(db_path), uri=True, **kwargs["connect_args"]
                 )
@@ -145,7 +149,7 @@ class Database:
         """A transaction that will write; committed on success, rolled back on error."""
         if self.read_only:
             raise read_only_error(self._where())
-        with self._turn():
+        with self._turn(), self._write_turn():
             conn = self.engine.connect().execution_options(archivist_write=True)
             try:
                 with conn, conn.begin():
@@ -162,6 +166,14 @@ class Database:
     def read(self) -> Iterator[Connection]:
         with self._turn(), self.engine.connect() as conn, conn.begin():
             yield conn
+
+    @contextmanager
+    def _write_turn(self) -> Iterator[None]:
+        if self._writers is None:
+            yield
+        else:
+            with self._writers.turn():
+                yield
 
     @contextmanager
     def _turn(self) -> Iterator[None]:
@@ -206,6 +218,8 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._writers is not None:
+            self._writers.close()
 
 
 def _sqlite_read_only(db_path: str) -> bool:
