@@ -19,6 +19,10 @@ HERE = Path(__file__).parent
 SCRIPTS = sorted((HERE / "scripts").glob("*.py"))
 
 
+def test_there_are_at_least_forty_scripts() -> None:
+    assert len(SCRIPTS) >= 40, [s.name for s in SCRIPTS]
+
+
 @pytest.mark.parametrize("script", SCRIPTS, ids=[s.stem for s in SCRIPTS])
 def test_script_runs_unchanged(script: Path, tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "ARCHIVIST_"))}

@@ -154,6 +154,14 @@ class Model:
     def get_params_schema(self) -> ParamSchema | None:
         return self.signature.params if self.signature is not None else None
 
+    def load_input_example(self, path: str | os.PathLike[str]) -> Any:
+        """The input example saved in model directory ``path`` (None if it has none)."""
+        if self.saved_input_example_info is None:
+            return None
+        return load_input_example(
+            path, self.saved_input_example_info, schema=self.get_input_schema()
+        )
+
     def to_dict(self) -> dict[str, Any]:
         """The ``MLmodel`` mapping; keys with no value are left out, as MLflow does."""
         d: dict[str, Any] = dict(self.extra)

@@ -36,6 +36,7 @@ from typing import Any, Literal, TypeAlias
 from archivist.errors import MalformedFilter
 
 __all__ = [
+    "DATASET_FIELDS",
     "MAX_FILTER_COMPARISONS",
     "MAX_FILTER_LENGTH",
     "MAX_FILTER_LIST_VALUES",
@@ -56,7 +57,9 @@ __all__ = [
     "vocabulary",
 ]
 
-Entity: TypeAlias = Literal["metric", "param", "tag", "attribute"]
+Entity: TypeAlias = Literal["metric", "param", "tag", "attribute", "dataset"]
+#: what ``datasets.<field>`` may name in a run filter (MLflow's dataset fields)
+DATASET_FIELDS = ("name", "digest", "context")
 Operator: TypeAlias = Literal["=", "!=", "<", "<=", ">", ">=", "LIKE", "ILIKE", "IN", "NOT IN"]
 Value: TypeAlias = "int | float | str | tuple[str, ...] | tuple[int, ...]"
 SearchKind: TypeAlias = Literal[
@@ -144,6 +147,7 @@ class _Names:
             "param": "params.",
             "tag": "tags.",
             "attribute": "attributes.",
+            "dataset": "datasets.",
         }
         return _or([plural[e] for e in dict.fromkeys(self.prefixes.values())])
 
@@ -260,6 +264,11 @@ _RUN_NAMES = _Names(
     ),
     examples=("metrics.acc", "params.lr", "tags.team", "status"),
 )
+_RUN_FILTER_NAMES = _Names(
+    prefixes={**_RUN_NAMES.prefixes, "dataset": "dataset", "datasets": "dataset"},
+    attributes=_RUN_NAMES.attributes,
+    examples=_RUN_NAMES.examples,
+)
 _EXPERIMENT_NAMES = _Names(
     prefixes={
         "tag": "tag",
@@ -303,9 +312,9 @@ _REGISTRY_TIMES: tuple[tuple[str, str, _ValueKind], ...] = (
 _VOCABULARIES: dict[SearchKind, Vocabulary] = {
     "run": Vocabulary(
         noun="run",
-        filter_names=_RUN_NAMES,
+        filter_names=_RUN_FILTER_NAMES,
         order_names=_RUN_NAMES,
-        key_kinds={"metric": "number", "param": "string", "tag": "string"},
+        key_kinds={"metric": "number", "param": "string", "tag": "string", "dataset": "string"},
         allow_or=True,
         default_order=(),
         tiebreakers=(
@@ -655,6 +664,14 @@ class _Parser:
             raise self.source.error(token.start, "empty key", f"a key after '{prefix}.'")
         if entity == "attribute":
             return self.attribute(key, token)
+        if entity == "dataset" and key.lower() not in DATASET_FIELDS:
+            raise self.source.error(
+                token.start,
+                f"unknown dataset field {key!r}",
+                "datasets.name, datasets.digest or datasets.context",
+            )
+        if entity == "dataset":
+            key = key.lower()
         return entity, key, self.vocabulary.key_kinds[entity]
 
     def attribute(self, name: str, token: _Token) -> tuple[Entity, str, _ValueKind]:

@@ -170,6 +170,8 @@ def _compile_node(
         column = tables.table.c[attribute.column]
         condition = _compare(column, node.op, node.value, dialect)
         return or_(column.is_(None), condition) if negated and column.nullable else condition
+    if node.entity == "dataset":
+        return _dataset_clause(node, tables, dialect)
     table = tables.key_tables[node.entity]
     owned = [table.c[c] == tables.table.c[c] for c in tables.owner_columns]
     owned.append(table.c.key == node.key)
@@ -181,6 +183,17 @@ def _compile_node(
             *owned, _compare(table.c.value, _POSITIVE[node.op], node.value, dialect)
         )
     return exists().where(*owned, _compare(table.c.value, node.op, node.value, dialect))
+
+
+def _dataset_clause(node: Comparison, tables: SearchTables, dialect: str) -> ColumnElement[bool]:
+    """``datasets.name|digest|context``: the run used a dataset with a matching field."""
+    inputs, datasets = metadata.tables["dataset_inputs"], metadata.tables["datasets"]
+    column = inputs.c.context if node.key == "context" else datasets.c[node.key]
+    return exists().where(
+        inputs.c.run_id == tables.table.c.run_id,
+        datasets.c.dataset_id == inputs.c.dataset_id,
+        _compare(column, node.op, node.value, dialect),
+    )
 
 
 # --------------------------------------------------------------------------- ordering
