@@ -545,7 +545,7 @@ FILTER_ERRORS: list[tuple[str, str]] = [
     ("tags.x NOT LIKE 'a'", "unexpected 'LIKE' at position 11; expected IN after NOT"),
     ("tags.x == 'a'", "unexpected '=' at position 8; expected a quoted string after '='"),
     ("tags.x <> 'a'", "operator < is not valid for tag 'x' at position 7"),
-    ("foo.bar = 'x'", "unknown prefix 'foo' at position 0; expected metrics., params., tags. or attributes. before the '.'"),
+    ("foo.bar = 'x'", "unknown prefix 'foo' at position 0; expected metrics., params., tags., attributes. or datasets. before the '.'"),
     ("bogus = 'x'", "unknown run attribute 'bogus' at position 0; expected one of run_id, run_name, status, user_id, artifact_uri, lifecycle_stage, start_time, end_time, experiment_id, or a prefixed key"),
     ("attributes.bogus = 'x'", "unknown run attribute 'bogus' at position 0"),
     ("status = 'x' and bogus = 'y'", "unknown run attribute 'bogus' at position 17"),
@@ -575,7 +575,8 @@ FILTER_ERRORS: list[tuple[str, str]] = [
     ("start_time > 9223372036854775808", "number 9223372036854775808 is out of range at position 13; expected a 64-bit integer"),
     ("tags.x = 'a\x00'", "NUL character at position 11; expected text without NUL characters"),
     ("tags.x = 'a' $", "unexpected character '$' at position 13; expected an identifier, operator, number or quoted string"),
-    ("dataset.name = 'x'", "unknown prefix 'dataset' at position 0"),
+    ("dataset.size = 'x'", "unknown dataset field 'size' at position 0; expected datasets.name, datasets.digest or datasets.context"),
+    ("datasets.name > 'x'", "operator > is not valid for dataset 'name' at position 14"),
 ]
 
 
