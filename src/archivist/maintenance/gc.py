@@ -165,6 +165,7 @@ def gc(
 
     Raises:
         InvalidArgument: ``grace_seconds`` is negative or not a number.
+        ReadOnlyStore: the blob store is on a read-only file system (unless ``dry_run``).
 
     Example:
         >>> client = ArchivistClient("/tmp/store")
@@ -178,6 +179,14 @@ def gc(
             f"grace_seconds={grace_seconds!r} is invalid; give a number of seconds >= 0"
         )
     grace = float(grace)
+    if not dry_run and getattr(blob_store, "read_only", False):
+        from archivist.stores._readonly import read_only_error
+
+        root = getattr(blob_store, "root", None)
+        raise read_only_error(
+            str(root.parent if root is not None else blob_store.uri),
+            "garbage-collected (a dry run shows what gc would reclaim)",
+        )
 
     runs_purged = models_purged = entries_purged = 0
     purged: set[str] = set()

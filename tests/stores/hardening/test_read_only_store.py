@@ -15,6 +15,7 @@ import pytest
 
 from archivist.client import ArchivistClient, close_all_stores
 from archivist.errors import InvalidState, ReadOnlyStore
+from archivist.maintenance.gc import gc
 from archivist.maintenance.verify import verify
 
 
@@ -46,6 +47,9 @@ def test_read_only_store_reads_and_refuses_writes(tracking_uri: str, tmp_path: P
         assert (out / "big.txt").read_text() == "x" * 300_000
         report = verify(client.tracking_store, client.artifact_store.blobs)
         assert report.ok and report.entries == 2
+        assert gc(client.tracking_store, client.artifact_store.blobs, 0, dry_run=True).deleted == 0
+        with pytest.raises(ReadOnlyStore, match="not garbage-collected"):
+            gc(client.tracking_store, client.artifact_store.blobs, 0)
         writes = [
             lambda: client.log_text(rid, "new", "new.txt"),
             lambda: client.log_artifact(rid, out / "big.txt"),
