@@ -14,6 +14,7 @@ __all__ = [
     "CACHE_DIR",
     "CACHE_MAX_BYTES",
     "CAPTURE_ENVIRONMENT",
+    "CHUNK_MIN_BYTES",
     "FSYNC",
     "GC_GRACE_SECONDS",
     "GIT_DIFF_MAX_BYTES",
@@ -103,6 +104,13 @@ PACK_MAX_BYTES: Setting[int] = Setting(
     65536,
     "Blobs up to this size are packed into <blob root>/pack.sqlite instead of one file each "
     "(0 stores every blob as its own file).",
+)
+CHUNK_MIN_BYTES: Setting[int] = Setting(
+    "ARCHIVIST_CHUNK_MIN_BYTES",
+    int,
+    16 << 20,
+    "Files of at least this many bytes are stored as content-defined chunks, so a new "
+    "version that changes a little adds little (0 stores every file whole).",
 )
 ALLOW_PICKLE: Setting[bool] = Setting(
     "ARCHIVIST_ALLOW_PICKLE",

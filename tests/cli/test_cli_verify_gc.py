@@ -15,6 +15,7 @@ from archivist.stores.blobs.local import LocalBlobStore
 
 def blobs(store: Store) -> LocalBlobStore:
     found = archivist.ArchivistClient(store.uri).artifact_store.blobs
+    found = getattr(found, "inner", found)  # the local store below the chunk layer
     assert isinstance(found, LocalBlobStore)
     return found
 

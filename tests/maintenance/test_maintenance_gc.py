@@ -19,6 +19,7 @@ from archivist.stores.blobs.memory import MemoryBlobStore
 
 def local_blobs(client: ArchivistClient) -> LocalBlobStore:
     blobs = client.artifact_store.blobs
+    blobs = getattr(blobs, "inner", blobs)  # the local store below the chunk layer
     assert isinstance(blobs, LocalBlobStore)
     return blobs
 

@@ -87,6 +87,7 @@ def finish(proc: subprocess.Popen[str]) -> object:
 
 def local_blobs(client: ArchivistClient) -> LocalBlobStore:
     blobs = client.artifact_store.blobs
+    blobs = getattr(blobs, "inner", blobs)  # the local store below the chunk layer
     assert isinstance(blobs, LocalBlobStore)
     return blobs
 

@@ -67,5 +67,10 @@ def gc(
         f"kept {report.referenced} referenced and {report.kept_recent} recent "
         f"(grace {report.grace_seconds:g}s) of {report.blobs} blob(s)"
     )
+    if report.packs_deleted or report.packs_repacked:
+        click.echo(
+            f"{verb} {report.packs_deleted} unused chunk pack(s); "
+            f"{'would repack' if dry_run else 'repacked'} {report.packs_repacked} mostly unused"
+        )
     if not dry_run and report.tmp_removed:
         click.echo(f"removed {report.tmp_removed} stale temporary file(s)")

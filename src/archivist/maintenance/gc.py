@@ -77,6 +77,9 @@ class GcReport:
         models_purged: deleted logged models (used by no registered version) whose artifact
             entries were removed.
         entries_purged: artifact entries removed with them.
+        packs_deleted: chunk packs no stored file uses any more, removed (their bytes are
+            in ``bytes_freed``).
+        packs_repacked: chunk packs mostly unused, rewritten with only their live chunks.
         grace_seconds: the grace period used.
         dry_run: whether nothing was changed.
     """
@@ -90,6 +93,8 @@ class GcReport:
     runs_purged: int = 0
     models_purged: int = 0
     entries_purged: int = 0
+    packs_deleted: int = 0
+    packs_repacked: int = 0
     grace_seconds: float = 0.0
     dry_run: bool = False
 
@@ -212,6 +217,7 @@ def gc(
         referenced = tracking_store.referenced_digests()
 
     n_referenced = deleted = bytes_freed = kept = 0
+    would_go: list[str] = []
     for digest in stored:
         if digest in referenced:
             n_referenced += 1
@@ -224,8 +230,17 @@ def gc(
         if gone:
             deleted += 1
             bytes_freed += size
+            if dry_run:
+                would_go.append(digest)
         else:
             kept += 1
+
+    packs_deleted = packs_repacked = 0
+    collect_chunks = getattr(blob_store, "collect_chunks", None)
+    if collect_chunks is not None:  # the chunk layer: packs whose chunks no file uses now
+        chunk_report = collect_chunks(grace, dry_run, would_go)
+        packs_deleted, packs_repacked = chunk_report.packs_deleted, chunk_report.packs_repacked
+        bytes_freed += chunk_report.bytes_freed
 
     tmp_removed = 0
     clean_tmp = getattr(blob_store, "clean_tmp", None)
@@ -242,6 +257,8 @@ def gc(
         runs_purged=runs_purged,
         models_purged=models_purged,
         entries_purged=entries_purged,
+        packs_deleted=packs_deleted,
+        packs_repacked=packs_repacked,
         grace_seconds=grace,
         dry_run=dry_run,
     )

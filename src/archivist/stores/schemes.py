@@ -75,4 +75,6 @@ def get_blob_store(uri: str) -> Any:
     else:
         location = uri
     cls = resolve(BLOB_STORES, "archivist.blob_stores", scheme, "artifact store").load()
-    return cls(location)
+    from archivist.stores.blobs.chunked import with_chunking
+
+    return with_chunking(cls(location))

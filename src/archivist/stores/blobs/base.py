@@ -158,6 +158,33 @@ class BlobStore(ABC):
                 progress(out[-1][1])
         return out
 
+    def check(self, digest: str) -> int:
+        """Read a blob to the end, verifying it; returns its size.
+
+        Raises:
+            ArtifactCorrupted: the blob is missing, damaged or holds other bytes.
+        """
+        size = 0
+        with self.open(digest) as f:
+            while chunk := f.read(CHUNK):
+                size += len(chunk)
+        return size
+
+    def read_range(self, digest: str, offset: int, length: int) -> bytes:
+        """Up to ``length`` stored bytes from ``offset`` of an object, *not* verified.
+
+        For layers that check what they read themselves (the chunk layer checks each
+        chunk). Backends that can seek override this; here the object is read through.
+        """
+        with self.open(digest) as f:
+            skip = offset
+            while skip > 0:
+                part = f.read(min(skip, CHUNK))
+                if not part:
+                    return b""
+                skip -= len(part)
+            return f.read(length)
+
     def read_bytes(self, digest: str) -> bytes:
         with self.open(digest) as f:
             return f.read()

@@ -12,10 +12,22 @@ from typing import Any, Protocol
 
 from archivist.errors import InvalidArgument
 
-__all__ = ["ALGORITHMS", "DEFAULT_ALGORITHM", "Hasher", "hash_bytes", "hash_file", "new_hasher", "split"]
+__all__ = [
+    "ALGORITHMS",
+    "DEFAULT_ALGORITHM",
+    "INTERNAL_ALGORITHMS",
+    "Hasher",
+    "hash_bytes",
+    "hash_file",
+    "new_hasher",
+    "split",
+]
 
 DEFAULT_ALGORITHM = "blake3"
 ALGORITHMS = ("blake3", "sha256")
+#: Names of the chunk layer's own objects inside a blob store (see selfnamed.py); never
+#: the digest of an artifact.
+INTERNAL_ALGORITHMS = ("pack", "recipe")
 _MMAP_THRESHOLD = 4 << 20
 CHUNK = 4 << 20
 
@@ -35,13 +47,18 @@ def new_hasher(algorithm: str = DEFAULT_ALGORITHM, *, threads: bool = False) -> 
         return blake3.blake3()  # type: ignore[no-any-return]
     if algorithm == "sha256":
         return hashlib.sha256()
+    if algorithm in INTERNAL_ALGORITHMS:
+        from archivist.stores.blobs.selfnamed import SelfNamedHasher
+
+        return SelfNamedHasher()
     raise InvalidArgument(f"digest algorithm {algorithm!r} is unknown; use one of {ALGORITHMS}")
 
 
 def split(digest: str) -> tuple[str, str]:
     """``'blake3:ab..'`` -> ``('blake3', 'ab..')``, validating both halves."""
     algorithm, sep, hexpart = digest.partition(":")
-    if not sep or algorithm not in ALGORITHMS or len(hexpart) != 64 or not _is_hex(hexpart):
+    known = algorithm in ALGORITHMS or algorithm in INTERNAL_ALGORITHMS
+    if not sep or not known or len(hexpart) != 64 or not _is_hex(hexpart):
         raise InvalidArgument(
             f"digest {digest!r} is malformed; expected '<algorithm>:<64 hex digits>' with "
             f"algorithm one of {ALGORITHMS}"

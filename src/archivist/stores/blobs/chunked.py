@@ -1,0 +1,717 @@
+"""Content-defined chunking over any blob store: large files stored as changed chunks only.
+
+A file of at least ``min_file`` bytes is cut with FastCDC (``pyfastcdc``) into chunks of
+about 128 KiB whose boundaries follow the content, so an edit or an insertion changes
+only the chunks around it. New chunks are written into *packs* (``chunkformat.py``) of
+about 64 MiB, so an object store holds a few large objects rather than millions of small
+ones; the file itself becomes a *recipe*, the list of its chunks. The whole-file digest
+stays the file's identity: callers see ``has/put/open/delete/iter_digests`` by that
+digest exactly as with a plain store, and every read checks each chunk and the whole file.
+
+The layer keeps to the inner store's five primitives (plus an optional ranged read), so
+it works the same on a local folder, in memory and on S3. Smaller files, and files
+already stored whole, go to the inner store unchanged.
+
+Write order gives crash safety: packs are stored (and fsynced by the inner store) before
+the chunk index learns of them, and the recipe last; a crash leaves at most packs that
+no recipe uses, which gc removes after its grace period. A chunk reused from an existing
+pack touches that pack, so a concurrent gc keeps it (see ``chunkgc.py``).
+"""
+
+from __future__ import annotations
+
+import io
+import mmap
+import os
+import queue
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+from archivist.errors import ArtifactCorrupted, InvalidArgument
+from archivist.stores.blobs.base import BlobStore, VerifyingReader
+from archivist.stores.blobs.chunkformat import (
+    RAW,
+    ZSTD,
+    PackEntry,
+    Recipe,
+    decode_pack_table,
+    decode_recipe,
+    encode_pack_header,
+    encode_recipe,
+)
+from archivist.stores.blobs.chunkindex import ChunkIndex
+from archivist.stores.blobs.hashing import ALGORITHMS, CHUNK, split
+from archivist.stores.blobs.selfnamed import HEADER, parse_header
+
+if TYPE_CHECKING:
+    from archivist.stores.blobs.chunkgc import ChunkGcReport
+
+__all__ = ["ChunkedBlobStore", "with_chunking"]
+
+MIN_FILE = 16 << 20
+AVG_CHUNK = 128 << 10
+PACK_BYTES = 64 << 20
+_READ_SPAN = 16 << 20
+_SAMPLE = 256 << 10
+
+
+class _PartsReader(io.RawIOBase):
+    """A reader over byte strings held in memory, read in order."""
+
+    def __init__(self, parts: list[bytes | memoryview]) -> None:
+        super().__init__()
+        self._parts = parts
+        self._i = 0
+        self._pos = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: bytearray | memoryview) -> int:  # type: ignore[override]
+        n = 0
+        want = len(b)
+        while n < want and self._i < len(self._parts):
+            part = self._parts[self._i]
+            take = min(want - n, len(part) - self._pos)
+            b[n : n + take] = part[self._pos : self._pos + take]
+            n += take
+            self._pos += take
+            if self._pos == len(part):
+                self._i += 1
+                self._pos = 0
+        return n
+
+
+class _PackBuilder:
+    """Chunks waiting to be written as one pack."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[bytes, int, int, int]] = []
+        self.parts: list[bytes | memoryview] = []
+        self.ids: set[bytes] = set()
+        self.size = 0
+
+    def add(self, chunk_id: bytes, stored: bytes | memoryview, length: int, codec: int) -> None:
+        self.rows.append((chunk_id, len(stored), length, codec))
+        self.parts.append(stored)
+        self.ids.add(chunk_id)
+        self.size += len(stored)
+
+
+class ChunkedBlobStore(BlobStore):
+    """Stores large files as content-defined chunks in packs over an inner blob store.
+
+    Args:
+        inner: where objects are kept (local folder, memory, S3...).
+        index_path: the chunk index file; None keeps it in memory (rebuilt from the packs).
+        min_file: files of at least this many bytes are chunked.
+        avg_chunk: the target chunk size (FastCDC's average; min a quarter, max 4x).
+        pack_bytes: packs are closed once they hold this many bytes.
+
+    Example:
+        >>> store = ChunkedBlobStore(LocalBlobStore("/data/blobs"), index_path="/data/blobs/chunks.sqlite")
+        >>> digest, size = store.put_file("checkpoint.pt")
+    """
+
+    def __init__(
+        self,
+        inner: BlobStore,
+        *,
+        index_path: str | os.PathLike[str] | None = None,
+        min_file: int = MIN_FILE,
+        avg_chunk: int = AVG_CHUNK,
+        pack_bytes: int = PACK_BYTES,
+    ) -> None:
+        self.inner = inner
+        self.uri = inner.uri
+        self.algorithm = inner.algorithm
+        self.index = ChunkIndex(index_path)
+        # an index kept in memory starts empty: fill it from the packs before relying on it
+        self._index_filled = index_path is not None
+        self.min_file = max(min_file, 1)
+        self.avg_chunk = avg_chunk
+        self.pack_bytes = pack_bytes
+        self._refresh_lock = threading.Lock()
+
+    def __getattr__(self, name: str) -> Any:
+        # what the inner store offers beyond the contract (a local store's root, ...)
+        if name == "inner":
+            raise AttributeError(name)
+        return getattr(self.inner, name)
+
+    # -- names -------------------------------------------------------------------------
+    @staticmethod
+    def _public(digest: str) -> str:
+        algorithm, hexpart = split(digest)
+        if algorithm not in ALGORITHMS:
+            raise InvalidArgument(
+                f"digest {digest!r} names an internal object, not an artifact; use a "
+                f"'<algorithm>:<hex>' digest with algorithm one of {ALGORITHMS}"
+            )
+        return hexpart
+
+    def _recipe_name(self, digest: str) -> str | None:
+        algorithm, hexpart = split(digest)
+        return f"recipe:{hexpart}" if algorithm == "blake3" else None
+
+    def _stored_name(self, digest: str) -> str | None:
+        """The inner object holding ``digest``: the blob itself or its recipe."""
+        self._public(digest)
+        if self.inner.has(digest):
+            return digest
+        recipe = self._recipe_name(digest)
+        if recipe is not None and self.inner.has(recipe):
+            return recipe
+        return None
+
+    # -- the five primitives -------------------------------------------------------------
+    def has(self, digest: str) -> bool:
+        return self._stored_name(digest) is not None
+
+    def put(self, digest: str, data: BinaryIO) -> None:
+        self._public(digest)
+        head = data.read(self.min_file)
+        if len(head) < self.min_file or self._recipe_name(digest) is None:
+            self.inner.put(digest, _Chain(head, data))  # type: ignore[arg-type]
+            return
+        self._ingest_stream(_Chain(head, data), expected=digest)  # type: ignore[arg-type]
+
+    def open(self, digest: str) -> BinaryIO:
+        name = self._stored_name(digest)
+        if name is None or name == digest:
+            return self.inner.open(digest)
+        recipe = self._load_recipe(digest)
+        reader = _RecipeReader(self, digest, recipe)
+        return io.BufferedReader(VerifyingReader(reader, digest, f"{self.uri} (chunked)"), CHUNK)  # type: ignore[arg-type, return-value]
+
+    def delete(self, digest: str) -> None:
+        self._public(digest)
+        self.inner.delete(digest)
+        recipe = self._recipe_name(digest)
+        if recipe is not None:
+            self.inner.delete(recipe)
+
+    def iter_digests(self) -> Iterator[str]:
+        for name in self.inner.iter_digests():
+            kind, _, hexpart = name.partition(":")
+            if kind == "recipe":
+                yield f"blake3:{hexpart}"
+            elif kind != "pack":
+                yield name
+
+    # -- derived ---------------------------------------------------------------------------
+    def touch(self, digest: str) -> bool:
+        name = self._stored_name(digest)
+        return name is not None and self.inner.touch(name)
+
+    def age_seconds(self, digest: str) -> float:
+        name = self._stored_name(digest)
+        return 0.0 if name is None else self.inner.age_seconds(name)
+
+    def delete_if_older(self, digest: str, seconds: float) -> bool:
+        name = self._stored_name(digest)
+        return name is not None and self.inner.delete_if_older(name, seconds)
+
+    def stored_size(self, digest: str) -> int:
+        """Bytes the file's own object takes: its blob, or its recipe.
+
+        Chunks are shared between files, so a chunked file's chunks are not counted here;
+        gc reports the packs it frees on their own.
+        """
+        name = self._stored_name(digest)
+        return 0 if name is None else self.inner.stored_size(name)
+
+    def clean_tmp(self, older_than: float) -> int:
+        return self.inner.clean_tmp(older_than)
+
+    def check(self, digest: str) -> int:
+        """Verify a file completely; returns its size.
+
+        For a chunked file every chunk is checked against its id while another thread
+        hashes the whole file, so the two checks share the cores.
+        """
+        name = self._stored_name(digest)
+        if name is None or name == digest:
+            return self.inner.check(digest)
+        import blake3
+
+        recipe = self._load_recipe(digest)
+        whole = blake3.blake3()
+        pending: queue.Queue[bytes | memoryview | None] = queue.Queue(64)
+
+        def feed() -> None:
+            while (part := pending.get()) is not None:
+                whole.update(part)
+
+        hasher = threading.Thread(target=feed, name="archivist-verify", daemon=True)
+        hasher.start()
+        size = 0
+        try:
+            for chunk in self.read_chunks(digest, recipe):
+                pending.put(chunk)
+                size += len(chunk)
+        finally:
+            pending.put(None)
+            hasher.join()
+        actual = f"blake3:{whole.hexdigest()}"
+        if actual != digest:
+            raise ArtifactCorrupted(
+                f"file {digest} rebuilt from its chunks in {self.uri} hashes to {actual}; its "
+                "recipe is damaged. Restore it from a backup or re-log the artifact"
+            )
+        return size
+
+    def is_chunked(self, digest: str) -> bool:
+        """Whether ``digest`` is stored as a recipe of chunks."""
+        name = self._stored_name(digest)
+        return name is not None and name != digest
+
+    def put_file(self, path: str | os.PathLike[str]) -> tuple[str, int]:
+        size = os.stat(path).st_size
+        if size < self.min_file or self.algorithm != "blake3":
+            return self.inner.put_file(path)
+        return self._ingest_path(os.fspath(path))
+
+    def put_files(
+        self, paths: list[str], progress: Callable[[int], object] | None = None
+    ) -> list[tuple[str, int]]:
+        sizes = [os.stat(p).st_size for p in paths]
+        small = [i for i, s in enumerate(sizes) if s < self.min_file or self.algorithm != "blake3"]
+        results: list[tuple[str, int] | None] = [None] * len(paths)
+        if small:
+            stored = self.inner.put_files([paths[i] for i in small], progress)
+            for i, r in zip(small, stored, strict=True):
+                results[i] = r
+        for i, s in enumerate(sizes):
+            if results[i] is None:
+                results[i] = self._ingest_path(paths[i])
+                if progress is not None:
+                    progress(s)
+        return [r for r in results if r is not None]
+
+    def copy_to(self, digest: str, dest: str, *, link: bool = False) -> None:
+        if self._stored_name(digest) == digest:
+            self.inner.copy_to(digest, dest, link=link)
+        else:
+            super().copy_to(digest, dest)
+
+    # -- writing ---------------------------------------------------------------------------
+    def _chunker(self) -> Any:
+        from pyfastcdc import FastCDC
+
+        return FastCDC(self.avg_chunk, min_size=self.avg_chunk // 4, max_size=self.avg_chunk * 4)
+
+    def _ingest_path(self, path: str) -> tuple[str, int]:
+        with open(path, "rb") as f:
+            before = os.fstat(f.fileno())
+            if before.st_size == 0:
+                return self.inner.put_file(path)
+            written: list[str] = []
+            with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as m:
+                view = memoryview(m)
+                try:
+                    digest, recipe = self._ingest_buffer(view, written)
+                finally:
+                    view.release()
+            after = os.stat(path)
+        if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
+            # it changed while we read it: chunks may hold other bytes than their ids say;
+            # take back the packs written from it and start again
+            for pack in written:
+                self.index.drop_pack(pack)
+                self.inner.delete(pack)
+            return self._ingest_path(path)
+        if recipe is not None:
+            self._write_recipe(digest, recipe)
+        return digest, before.st_size
+
+    def _ingest_buffer(self, view: memoryview, written: list[str]) -> tuple[str, Recipe | None]:
+        """Chunk, deduplicate and store the bytes of ``view`` (a memory-mapped file).
+
+        Three threads share the work: FastCDC finds the cuts, one thread hashes the whole
+        file, and this one hashes chunks and assembles packs (written by a fourth). Once
+        the whole-file digest is known and already stored, the rest is skipped. Returns
+        the digest and the recipe to store (None when the file was already there).
+        """
+        import blake3
+
+        cuts: queue.Queue[list[tuple[int, int]] | BaseException | None] = queue.Queue(64)
+        stop = threading.Event()
+
+        def cut() -> None:
+            try:
+                batch: list[tuple[int, int]] = []
+                for c in self._chunker().cut_buf(view):
+                    batch.append((c.offset, c.length))
+                    if len(batch) == 64:
+                        cuts.put(batch)
+                        batch = []
+                        if stop.is_set():
+                            return
+                cuts.put(batch)
+                cuts.put(None)
+            except BaseException as e:  # handed to the consumer
+                cuts.put(e)
+
+        def whole() -> str:
+            h = blake3.blake3()
+            step = 16 << 20
+            for start in range(0, len(view), step):
+                if stop.is_set():
+                    return ""
+                h.update(view[start : start + step])
+            return f"blake3:{h.hexdigest()}"
+
+        def chunks() -> Iterator[memoryview]:
+            while True:
+                item = cuts.get()
+                if item is None:
+                    return
+                if isinstance(item, BaseException):
+                    raise item
+                for offset, length in item:
+                    yield view[offset : offset + length]
+
+        cutter = threading.Thread(target=cut, name="archivist-cdc", daemon=True)
+        with ThreadPoolExecutor(1, thread_name_prefix="archivist-hash") as pool:
+            hashed = pool.submit(whole)
+            cutter.start()
+            try:
+                recipe = self._store_chunks(
+                    chunks(),
+                    compress=_worth_compressing(view[:_SAMPLE]),
+                    written=written,
+                    done=lambda: hashed.done() and self.reuse(hashed.result()),
+                )
+                digest = hashed.result()
+            finally:
+                stop.set()
+                while cutter.is_alive():
+                    try:
+                        cuts.get_nowait()
+                    except queue.Empty:
+                        cutter.join(0.01)
+        return digest, recipe
+
+    def _ingest_stream(self, data: BinaryIO, expected: str) -> None:
+        import blake3
+
+        head = data.read(_SAMPLE)
+        stream = _Chain(head, data)
+        whole = blake3.blake3()
+
+        def chunks() -> Iterator[bytes]:
+            for c in self._chunker().cut_stream(stream):
+                chunk = bytes(c.data)
+                whole.update(chunk)
+                yield chunk
+
+        recipe = self._store_chunks(chunks(), compress=_worth_compressing(memoryview(head)), written=[])
+        assert recipe is not None
+        digest = f"blake3:{whole.hexdigest()}"
+        if digest != expected:
+            raise InvalidArgument(
+                f"bytes given for blob {expected} hash to {digest}; the source changed while "
+                "it was being stored or the digest is wrong"
+            )
+        self._write_recipe(digest, recipe)
+
+    def _write_recipe(self, digest: str, recipe: Recipe) -> None:
+        if not self.reuse(digest):
+            body = encode_recipe(bytes.fromhex(split(digest)[1]), recipe)
+            self.inner.put(f"recipe:{split(digest)[1]}", io.BytesIO(body))
+
+    def _store_chunks(
+        self,
+        chunks: Iterable[bytes | memoryview],
+        *,
+        compress: bool,
+        written: list[str],
+        done: Callable[[], bool] = lambda: False,
+    ) -> Recipe | None:
+        """Store the new chunks of one file, in order; returns its recipe.
+
+        ``done()`` is asked between batches; when it says the file is already stored,
+        this stops and returns None.
+        """
+        import blake3
+
+        recipe: list[tuple[bytes, int]] = []
+        size = 0
+        builder = _PackBuilder()
+        known: set[bytes] = set()  # in a pack that is protected from gc, or pending
+        touched: dict[str, bool] = {}
+        writes: list[Future[None]] = []
+        zc = _zstd() if compress else None
+        batch: list[tuple[bytes, bytes | memoryview]] = []
+        with ThreadPoolExecutor(1, thread_name_prefix="archivist-pack") as writer:
+
+            def flush_batch() -> None:
+                nonlocal builder
+                if not self._index_filled:
+                    self.refresh_index()
+                found = self.index.lookup(c for c, _ in batch if c not in known)
+                for chunk_id, data in batch:
+                    if chunk_id in known:
+                        continue
+                    where = found.get(chunk_id)
+                    if where is not None:
+                        pack = where[0]
+                        if pack not in touched:
+                            touched[pack] = self.inner.touch(pack)
+                            if not touched[pack]:  # collected meanwhile: forget it
+                                self.index.drop_pack(pack)
+                        if touched[pack]:
+                            known.add(chunk_id)
+                            continue
+                    stored, codec = _encode(data, zc)
+                    builder.add(chunk_id, stored, len(data), codec)
+                    known.add(chunk_id)
+                    if builder.size >= self.pack_bytes:
+                        writes.append(writer.submit(self._write_pack, builder, written))
+                        builder = _PackBuilder()
+                batch.clear()
+
+            for data in chunks:
+                chunk_id = blake3.blake3(data).digest()
+                size += len(data)
+                recipe.append((chunk_id, len(data)))
+                batch.append((chunk_id, data))
+                if len(batch) >= 256:
+                    flush_batch()
+                    if done():
+                        for w in writes:
+                            w.result()
+                        return None
+            flush_batch()
+            if builder.rows:
+                writes.append(writer.submit(self._write_pack, builder, written))
+            for w in writes:
+                w.result()
+        return Recipe(size, tuple(recipe))
+
+    def _write_pack(self, builder: _PackBuilder, written: list[str]) -> None:
+        raw_name, header, entries = encode_pack_header(builder.rows)
+        name = f"pack:{raw_name.hex()}"
+        total = len(header) + builder.size
+        self.inner.put(name, io.BufferedReader(_PartsReader([header, *builder.parts]), CHUNK))  # type: ignore[arg-type]
+        self.index.add_pack(name, total, entries)
+        written.append(name)
+
+    # -- reading ---------------------------------------------------------------------------
+    def _load_recipe(self, digest: str) -> Recipe:
+        name = f"recipe:{split(digest)[1]}"
+        try:
+            data = self.inner.read_bytes(name)
+        except ArtifactCorrupted as e:
+            raise ArtifactCorrupted(
+                f"the recipe of {digest} in {self.uri} is damaged or missing ({e.message}); "
+                "restore it from a backup or re-log the artifact"
+            ) from None
+        _, meta, _ = parse_header(data, f"{name} in {self.uri}")
+        return decode_recipe(meta, f"{name} in {self.uri}")
+
+    def read_pack_table(self, pack: str) -> list[PackEntry]:
+        """The table stored inside a pack (read from the store, not the index)."""
+        head = self.inner.read_range(pack, 0, HEADER)
+        if len(head) < HEADER:
+            raise ArtifactCorrupted(f"pack {pack} in {self.uri} is truncated")
+        n = int.from_bytes(head[HEADER - 4 : HEADER], "little")
+        data = head + self.inner.read_range(pack, HEADER, n)
+        _, meta, _ = parse_header(data, f"{pack} in {self.uri}")
+        return decode_pack_table(meta, f"{pack} in {self.uri}")
+
+    def refresh_index(self) -> None:
+        """Make the chunk index agree with the packs in the store (added or gone)."""
+        with self._refresh_lock:
+            self._index_filled = True
+            stored = {n for n in self.inner.iter_digests() if n.startswith("pack:")}
+            known = self.index.packs()
+            for gone in set(known) - stored:
+                self.index.drop_pack(gone)
+            for new in stored - set(known):
+                try:
+                    entries = self.read_pack_table(new)
+                except ArtifactCorrupted:
+                    continue  # verify reports it; its chunks are written again when needed
+                self.index.add_pack(new, self.inner.stored_size(new), entries)
+
+    def locate(self, chunks: Iterable[bytes]) -> dict[bytes, tuple[str, PackEntry]]:
+        """Where each chunk is; refreshes the index once if some are unknown."""
+        wanted = list(chunks)
+        found = self.index.lookup(wanted)
+        if len(found) < len(set(wanted)):
+            self.refresh_index()
+            found = self.index.lookup(wanted)
+        return found
+
+    def read_chunks(self, digest: str, recipe: Recipe) -> Iterator[bytes | memoryview]:
+        """The file's chunks in order, each checked against its id."""
+        import blake3
+
+        where = self.locate(c for c, _ in recipe.chunks)
+        i = 0
+        refreshed = False
+        n = len(recipe.chunks)
+        while i < n:
+            chunk_id = recipe.chunks[i][0]
+            loc = where.get(chunk_id)
+            if loc is None:
+                raise ArtifactCorrupted(
+                    f"chunk {chunk_id.hex()} of {digest} is in no pack of {self.uri}; restore "
+                    "the store from a backup or re-log the artifact"
+                )
+            # read a run of chunks that sit next to each other in the same pack at once
+            pack, first = loc
+            span = [first]
+            j = i + 1
+            while j < n and sum(e.stored for e in span) < _READ_SPAN:
+                nxt = where.get(recipe.chunks[j][0])
+                if nxt is None or nxt[0] != pack or nxt[1].offset != span[-1].offset + span[-1].stored:
+                    break
+                span.append(nxt[1])
+                j += 1
+            end = span[-1].offset + span[-1].stored
+            try:
+                data = self.inner.read_range(pack, first.offset, end - first.offset)
+            except ArtifactCorrupted:
+                if not self.inner.has(pack) and not refreshed:  # repacked meanwhile
+                    refreshed = True
+                    self.refresh_index()
+                    where = self.index.lookup(c for c, _ in recipe.chunks)
+                    continue
+                raise
+            view = memoryview(data)
+            for e in span:
+                stored = view[e.offset - first.offset : e.offset - first.offset + e.stored]
+                chunk = _decode(stored, e, pack, self.uri)
+                if len(chunk) != e.length or blake3.blake3(chunk).digest() != e.chunk:
+                    raise ArtifactCorrupted(
+                        f"chunk {e.chunk.hex()} of {digest} in {pack} at {self.uri} is "
+                        "corrupted (its bytes do not hash to its id); restore the store from "
+                        "a backup or re-log the artifact, then run 'archivist verify'"
+                    )
+                yield chunk
+            i = j
+
+    # -- maintenance -----------------------------------------------------------------------
+    def collect_chunks(
+        self, grace_seconds: float, dry_run: bool = False, dropped: Iterable[str] = ()
+    ) -> ChunkGcReport:
+        """Remove packs no recipe uses; repack mostly-unused ones (see ``chunkgc.py``).
+
+        ``dropped``: files a dry run would have deleted; their recipes count as gone.
+        """
+        from archivist.stores.blobs.chunkgc import collect
+
+        gone = {f"recipe:{split(d)[1]}" for d in dropped if split(d)[0] == "blake3"}
+        return collect(self, grace_seconds, dry_run, gone)
+
+
+
+class _RecipeReader(io.RawIOBase):
+    def __init__(self, store: ChunkedBlobStore, digest: str, recipe: Recipe) -> None:
+        super().__init__()
+        self._chunks = store.read_chunks(digest, recipe)
+        self._buf = memoryview(b"")
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: bytearray | memoryview) -> int:  # type: ignore[override]
+        while not self._buf:
+            nxt = next(self._chunks, None)
+            if nxt is None:
+                return 0
+            self._buf = memoryview(nxt)
+        n = min(len(b), len(self._buf))
+        b[:n] = self._buf[:n]
+        self._buf = self._buf[n:]
+        return n
+
+
+class _Chain(io.RawIOBase):
+    """``head`` then the rest of ``rest``."""
+
+    def __init__(self, head: bytes, rest: BinaryIO) -> None:
+        super().__init__()
+        self._head = memoryview(head)
+        self._rest = rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: bytearray | memoryview) -> int:  # type: ignore[override]
+        if self._head:
+            n = min(len(b), len(self._head))
+            b[:n] = self._head[:n]
+            self._head = self._head[n:]
+            return n
+        data = self._rest.read(len(b))
+        b[: len(data)] = data
+        return len(data)
+
+    def read(self, size: int = -1) -> bytes:
+        if size is None or size < 0:
+            return bytes(self._head) + self._rest.read()
+        out = bytearray()
+        while len(out) < size:
+            part = super().read(size - len(out))
+            if not part:
+                break
+            out += part
+        return bytes(out)
+
+
+def _zstd() -> Any:
+    from archivist.stores.blobs.codec import compressor
+
+    return compressor()
+
+
+def _worth_compressing(sample: memoryview) -> bool:
+    from archivist.stores.blobs.codec import worth_compressing
+
+    return worth_compressing(bytes(sample))
+
+
+def _encode(data: bytes | memoryview, zc: Any) -> tuple[bytes | memoryview, int]:
+    if zc is not None:
+        packed: bytes = zc.compress(data)
+        if len(packed) <= len(data) * 0.9:
+            return packed, ZSTD
+    return data, RAW
+
+
+def _decode(stored: memoryview, entry: PackEntry, pack: str, uri: str) -> bytes | memoryview:
+    if entry.codec == RAW:
+        return stored
+    if entry.codec == ZSTD:
+        import zstandard
+
+        try:
+            out: bytes = zstandard.ZstdDecompressor().decompress(stored, max_output_size=entry.length)
+            return out
+        except zstandard.ZstdError as e:
+            raise ArtifactCorrupted(
+                f"chunk {entry.chunk.hex()} in {pack} at {uri} cannot be decompressed ({e})"
+            ) from None
+    raise ArtifactCorrupted(f"chunk {entry.chunk.hex()} in {pack} at {uri} has unknown codec {entry.codec}")
+
+
+def with_chunking(inner: BlobStore) -> BlobStore:
+    """``inner`` behind the chunk layer, unless ``ARCHIVIST_CHUNK_MIN_BYTES`` is 0.
+
+    A local store keeps its chunk index in ``<root>/chunks.sqlite``; other stores keep it
+    in memory and fill it from the packs' own tables when first needed.
+    """
+    from archivist import config
+
+    min_file = config.CHUNK_MIN_BYTES.get()
+    if min_file <= 0:
+        return inner
+    root = getattr(inner, "root", None)
+    index = os.path.join(root, "chunks.sqlite") if isinstance(root, (str, os.PathLike)) else None
+    return ChunkedBlobStore(inner, index_path=index, min_file=min_file)
