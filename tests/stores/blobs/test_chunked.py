@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import time
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from archivist.errors import ArtifactCorrupted, InvalidArgument
+from archivist.stores.blobs.base import SourceChanged
 from archivist.stores.blobs.chunked import ChunkedBlobStore
 from archivist.stores.blobs.local import LocalBlobStore
 from archivist.stores.blobs.memory import MemoryBlobStore
@@ -181,8 +183,8 @@ def test_memory_inner_store(tmp_path: Path) -> None:
     assert not store.has(digest)
 
 
-def test_file_changing_while_stored_is_stored_consistently(tmp_path: Path) -> None:
-    store, _ = _local(tmp_path)
+def test_file_changing_while_stored_takes_its_packs_back(tmp_path: Path) -> None:
+    store, inner = _local(tmp_path)
     path = tmp_path / "f"
     path.write_bytes(os.urandom(4 * MiB))
     calls = {"n": 0}
@@ -198,6 +200,23 @@ def test_file_changing_while_stored_is_stored_consistently(tmp_path: Path) -> No
         return result
 
     store._ingest_buffer = racing  # type: ignore[method-assign]
+    with pytest.raises(SourceChanged):  # the caller (put_file_stable) reads it again
+        store.put_file(path)
+    assert not _objects(inner, "pack") and not store.index.packs()  # taken back
     digest, _ = store.put_file(path)
     assert store.read_bytes(digest) == path.read_bytes()
     assert calls["n"] == 1
+
+
+def test_quarantine_moves_the_damaged_pack_aside(tmp_path: Path) -> None:
+    store, inner, digest, data = _one_file(tmp_path, 4 * MiB)
+    (pack,) = _objects(inner, "pack")
+    _flip(_pack_file(inner, pack), _pack_file(inner, pack).stat().st_size - 1000)
+    with pytest.raises(ArtifactCorrupted):
+        store.check(digest)
+    kept = store.quarantine(digest)
+    assert kept is not None and Path(kept).exists() and "quarantine" in kept
+    assert not _objects(inner, "pack") and not store.index.packs()
+    assert store.has(digest)  # the recipe stays: storing the good bytes again repairs it
+    store.put(digest, io.BytesIO(data))
+    assert store.check(digest) == len(data) and store.read_bytes(digest) == data

@@ -30,7 +30,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from archivist.errors import ArtifactCorrupted, InvalidArgument
-from archivist.stores.blobs.base import BlobStore, VerifyingReader
+from archivist.stores.blobs.base import BlobStore, SourceChanged, VerifyingReader
 from archivist.stores.blobs.chunkformat import (
     RAW,
     ZSTD,
@@ -206,6 +206,46 @@ class ChunkedBlobStore(BlobStore):
         name = self._stored_name(digest)
         return name is not None and self.inner.touch(name)
 
+    def reuse(self, digest: str) -> bool:
+        """The inner store's reuse check on the file's blob or recipe (chunks are checked
+        on every read and by verify, not here: that would read the whole file)."""
+        name = self._stored_name(digest)
+        return name is not None and self.inner.reuse(name)
+
+    def quarantine(self, digest: str) -> str | None:
+        """Move a damaged file's objects aside: its blob, or its recipe if that is damaged,
+        else the packs holding its damaged chunks (other files using them are damaged too)."""
+        name = self._stored_name(digest)
+        if name is None:
+            return None
+        if name == digest:
+            return self.inner.quarantine(digest)
+        try:
+            recipe = self._load_recipe(digest)
+        except ArtifactCorrupted:
+            return self.inner.quarantine(name)
+        bad = self._damaged_packs(recipe)
+        kept = [self.inner.quarantine(pack) for pack in sorted(bad)]
+        for pack in bad:
+            self.index.drop_pack(pack)
+        return ", ".join(k for k in kept if k) or None
+
+    def _damaged_packs(self, recipe: Recipe) -> set[str]:
+        import blake3
+
+        bad: set[str] = set()
+        for pack, e in self.locate(c for c, _ in recipe.chunks).values():
+            if pack in bad:
+                continue
+            try:
+                stored = self.inner.read_range(pack, e.offset, e.stored)
+                chunk = _decode(memoryview(stored), e, pack, self.uri)
+                if blake3.blake3(chunk).digest() != e.chunk:
+                    bad.add(pack)
+            except ArtifactCorrupted:
+                bad.add(pack)
+        return bad
+
     def age_seconds(self, digest: str) -> float:
         name = self._stored_name(digest)
         return 0.0 if name is None else self.inner.age_seconds(name)
@@ -318,11 +358,11 @@ class ChunkedBlobStore(BlobStore):
             after = os.stat(path)
         if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
             # it changed while we read it: chunks may hold other bytes than their ids say;
-            # take back the packs written from it and start again
+            # take back the packs written from it (the caller reads the file again)
             for pack in written:
                 self.index.drop_pack(pack)
                 self.inner.delete(pack)
-            return self._ingest_path(path)
+            raise SourceChanged(f"file {path!r} changed while it was being stored")
         if recipe is not None:
             self._write_recipe(digest, recipe)
         return digest, before.st_size
