@@ -73,7 +73,7 @@ def test_logging_the_same_file_again_repairs_a_damaged_blob(
 ) -> None:
     content, pack = FORMS[form]
     client = make_client(pack)
-    blobs = client.artifact_store.blobs
+    blobs = client.artifact_store.blobs.inner  # the local store below the chunk layer
     assert isinstance(blobs, LocalBlobStore)
     src = tmp_path / "f.bin"
     src.write_bytes(content)
@@ -99,7 +99,7 @@ def test_log_text_of_the_same_text_repairs_too(make_client, form: str) -> None: 
     pack = form == "pack"
     text = os.urandom(750).hex() if pack else "the same line again\n" * 20_000
     client = make_client(pack)
-    blobs = client.artifact_store.blobs
+    blobs = client.artifact_store.blobs.inner  # the local store below the chunk layer
     run1 = client.create_run("0").info.run_id
     client.log_text(run1, text, "t.txt")
     digest = client.artifact_store.entries(run1)[0].digest
@@ -114,7 +114,7 @@ def test_log_text_of_the_same_text_repairs_too(make_client, form: str) -> None: 
 def test_a_blob_found_damaged_on_read_is_rewritten_by_the_next_log(make_client, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """Damage the stat cannot show (bit rot): once a read finds it, the next log repairs it."""
     client = make_client(False)
-    blobs = client.artifact_store.blobs
+    blobs = client.artifact_store.blobs.inner  # the local store below the chunk layer
     content = os.urandom(300 << 10)
     src = tmp_path / "f.bin"
     src.write_bytes(content)
@@ -136,7 +136,7 @@ def test_a_blob_found_damaged_on_read_is_rewritten_by_the_next_log(make_client, 
 
 def test_an_unmarked_intact_blob_is_hashed_once_then_trusted(make_client, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     client = make_client(False)
-    blobs = client.artifact_store.blobs
+    blobs = client.artifact_store.blobs.inner  # the local store below the chunk layer
     src = tmp_path / "f.bin"
     src.write_bytes(os.urandom(300 << 10))
     digest, _ = blobs.put_file(src)
