@@ -170,6 +170,11 @@ class BlobStore(ABC):
                 size += len(chunk)
         return size
 
+    def local_file(self, digest: str) -> str | None:
+        """A local file holding exactly the object's stored bytes, uncompressed, for
+        readers that map it into memory; None when the backend has no such file."""
+        return None
+
     def read_range(self, digest: str, offset: int, length: int) -> bytes:
         """Up to ``length`` stored bytes from ``offset`` of an object, *not* verified.
 

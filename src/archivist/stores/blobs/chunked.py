@@ -30,7 +30,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from archivist.errors import ArtifactCorrupted, InvalidArgument
-from archivist.stores.blobs.base import BlobStore, SourceChanged, VerifyingReader
+from archivist.stores.blobs.base import BlobStore, SourceChanged, VerifyingReader, download_tmp
 from archivist.stores.blobs.chunkformat import (
     RAW,
     ZSTD,
@@ -275,33 +275,7 @@ class ChunkedBlobStore(BlobStore):
         name = self._stored_name(digest)
         if name is None or name == digest:
             return self.inner.check(digest)
-        import blake3
-
-        recipe = self._load_recipe(digest)
-        whole = blake3.blake3()
-        pending: queue.Queue[bytes | memoryview | None] = queue.Queue(64)
-
-        def feed() -> None:
-            while (part := pending.get()) is not None:
-                whole.update(part)
-
-        hasher = threading.Thread(target=feed, name="archivist-verify", daemon=True)
-        hasher.start()
-        size = 0
-        try:
-            for chunk in self.read_chunks(digest, recipe):
-                pending.put(chunk)
-                size += len(chunk)
-        finally:
-            pending.put(None)
-            hasher.join()
-        actual = f"blake3:{whole.hexdigest()}"
-        if actual != digest:
-            raise ArtifactCorrupted(
-                f"file {digest} rebuilt from its chunks in {self.uri} hashes to {actual}; its "
-                "recipe is damaged. Restore it from a backup or re-log the artifact"
-            )
-        return size
+        return self._verified_chunks(digest, lambda chunk: None)
 
     def is_chunked(self, digest: str) -> bool:
         """Whether ``digest`` is stored as a recipe of chunks."""
@@ -332,10 +306,19 @@ class ChunkedBlobStore(BlobStore):
         return [r for r in results if r is not None]
 
     def copy_to(self, digest: str, dest: str, *, link: bool = False) -> None:
-        if self._stored_name(digest) == digest:
+        """Materialize a file; a chunked one is written chunk by chunk as it is checked,
+        and only appears at ``dest`` once the whole file matched its digest."""
+        if self._stored_name(digest) in (digest, None):
             self.inner.copy_to(digest, dest, link=link)
-        else:
-            super().copy_to(digest, dest)
+            return
+        tmp = download_tmp(dest)
+        try:
+            with open(tmp, "wb") as out:
+                self._verified_chunks(digest, out.write)
+            os.replace(tmp, dest)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
 
     # -- writing ---------------------------------------------------------------------------
     def _chunker(self) -> Any:
@@ -587,11 +570,28 @@ class ChunkedBlobStore(BlobStore):
             found = self.index.lookup(wanted)
         return found
 
+    def _range(self, pack: str, offset: int, length: int, maps: dict[str, Any]) -> bytes | memoryview:
+        """Stored bytes of a pack: a view of the memory-mapped file when it is local."""
+        if pack not in maps:
+            maps[pack] = None
+            path = self.inner.local_file(pack)
+            if path is not None:
+                try:
+                    with open(path, "rb") as f:
+                        maps[pack] = memoryview(mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ))
+                except (FileNotFoundError, ValueError):
+                    pass
+        view = maps[pack]
+        if view is not None and offset + length <= len(view):
+            return view[offset : offset + length]  # type: ignore[no-any-return]
+        return self.inner.read_range(pack, offset, length)
+
     def read_chunks(self, digest: str, recipe: Recipe) -> Iterator[bytes | memoryview]:
         """The file's chunks in order, each checked against its id."""
         import blake3
 
         where = self.locate(c for c, _ in recipe.chunks)
+        maps: dict[str, Any] = {}
         i = 0
         refreshed = False
         n = len(recipe.chunks)
@@ -607,15 +607,17 @@ class ChunkedBlobStore(BlobStore):
             pack, first = loc
             span = [first]
             j = i + 1
-            while j < n and sum(e.stored for e in span) < _READ_SPAN:
+            total = first.stored
+            while j < n and total < _READ_SPAN:
                 nxt = where.get(recipe.chunks[j][0])
                 if nxt is None or nxt[0] != pack or nxt[1].offset != span[-1].offset + span[-1].stored:
                     break
                 span.append(nxt[1])
+                total += nxt[1].stored
                 j += 1
             end = span[-1].offset + span[-1].stored
             try:
-                data = self.inner.read_range(pack, first.offset, end - first.offset)
+                data = self._range(pack, first.offset, end - first.offset, maps)
             except ArtifactCorrupted:
                 if not self.inner.has(pack) and not refreshed:  # repacked meanwhile
                     refreshed = True
@@ -624,6 +626,8 @@ class ChunkedBlobStore(BlobStore):
                     continue
                 raise
             view = memoryview(data)
+            if len(view) < end - first.offset:
+                raise ArtifactCorrupted(f"pack {pack} in {self.uri} is truncated")
             for e in span:
                 stored = view[e.offset - first.offset : e.offset - first.offset + e.stored]
                 chunk = _decode(stored, e, pack, self.uri)
@@ -635,6 +639,40 @@ class ChunkedBlobStore(BlobStore):
                     )
                 yield chunk
             i = j
+
+    def _verified_chunks(
+        self, digest: str, sink: Callable[[bytes | memoryview], object]
+    ) -> int:
+        """Hand every chunk of a chunked file to ``sink`` while another thread hashes the
+        whole file; raises (after the last chunk) if the file's digest does not match."""
+        import blake3
+
+        recipe = self._load_recipe(digest)
+        whole = blake3.blake3()
+        pending: queue.Queue[bytes | memoryview | None] = queue.Queue(64)
+
+        def feed() -> None:
+            while (part := pending.get()) is not None:
+                whole.update(part)
+
+        hasher = threading.Thread(target=feed, name="archivist-verify", daemon=True)
+        hasher.start()
+        size = 0
+        try:
+            for chunk in self.read_chunks(digest, recipe):
+                pending.put(chunk)
+                sink(chunk)
+                size += len(chunk)
+        finally:
+            pending.put(None)
+            hasher.join()
+        actual = f"blake3:{whole.hexdigest()}"
+        if actual != digest:
+            raise ArtifactCorrupted(
+                f"file {digest} rebuilt from its chunks in {self.uri} hashes to {actual}; its "
+                "recipe is damaged. Restore it from a backup or re-log the artifact"
+            )
+        return size
 
     # -- maintenance -----------------------------------------------------------------------
     def collect_chunks(

@@ -241,6 +241,10 @@ class LocalBlobStore(BlobStore):
             )
         return size
 
+    def local_file(self, digest: str) -> str | None:
+        found = self._find(digest)
+        return None if found is None or found[1] else str(found[0])
+
     def read_range(self, digest: str, offset: int, length: int) -> bytes:
         """Stored bytes of a raw object by position (unverified; see BlobStore)."""
         found = self._find(digest)
