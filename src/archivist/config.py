@@ -15,6 +15,8 @@ __all__ = [
     "CACHE_MAX_BYTES",
     "CAPTURE_ENVIRONMENT",
     "CHUNK_MIN_BYTES",
+    "ENCRYPTION_KEY",
+    "ENCRYPTION_KEY_FILE",
     "FSYNC",
     "GC_GRACE_SECONDS",
     "GIT_DIFF_MAX_BYTES",
@@ -111,6 +113,19 @@ CHUNK_MIN_BYTES: Setting[int] = Setting(
     16 << 20,
     "Files of at least this many bytes are stored as content-defined chunks, so a new "
     "version that changes a little adds little (0 stores every file whole).",
+)
+ENCRYPTION_KEY_FILE: Setting[str] = Setting(
+    "ARCHIVIST_ENCRYPTION_KEY_FILE",
+    str,
+    "",
+    "A file holding the master key (32 bytes, raw or base64) of an encrypted artifact store; "
+    "set when the store is created, it turns encryption at rest on for that store.",
+)
+ENCRYPTION_KEY: Setting[str] = Setting(
+    "ARCHIVIST_ENCRYPTION_KEY",
+    str,
+    "",
+    "The master key in base64, instead of ARCHIVIST_ENCRYPTION_KEY_FILE.",
 )
 ALLOW_PICKLE: Setting[bool] = Setting(
     "ARCHIVIST_ALLOW_PICKLE",

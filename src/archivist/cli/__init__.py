@@ -41,6 +41,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "archivist.cli.sync:pull",
         "Copy runs from a server (or another store) into the local store.",
     ),
+    "keys": ("archivist.cli.keys:keys", "Manage the encryption key of an encrypted artifact store."),
     "lineage": (
         "archivist.cli.lineage:lineage",
         "Print the lineage of URI: upstream and downstream, as a tree or a graph.",

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from archivist.client import ArchivistClient
 
 __all__ = [
+    "command_tracking_uri",
     "echo_json",
     "echo_pairs",
     "echo_table",
@@ -53,16 +54,21 @@ def tracking_uri_option(f: F) -> F:
     return click.option("--tracking-uri", "tracking_uri", metavar="URI", help=TRACKING_URI_HELP)(f)
 
 
-def get_client(tracking_uri: str | None) -> ArchivistClient:
-    """The client for the command's ``--tracking-uri``, else the group's, else the default."""
-    from archivist.client import ArchivistClient
-
+def command_tracking_uri(tracking_uri: str | None) -> str | None:
+    """The command's ``--tracking-uri``, else the group's, else None (the default)."""
     if tracking_uri is None:
         ctx = click.get_current_context(silent=True)
         root = ctx.find_root() if ctx is not None else None
         if root is not None and isinstance(root.obj, dict):
             tracking_uri = root.obj.get("tracking_uri")
-    return ArchivistClient(tracking_uri)
+    return tracking_uri
+
+
+def get_client(tracking_uri: str | None) -> ArchivistClient:
+    """The client for the command's ``--tracking-uri``, else the group's, else the default."""
+    from archivist.client import ArchivistClient
+
+    return ArchivistClient(command_tracking_uri(tracking_uri))
 
 
 def is_terminal() -> bool:

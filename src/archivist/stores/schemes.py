@@ -64,8 +64,12 @@ def resolve(registry: dict[str, Backend], group: str, scheme: str, what: str) ->
     return backend
 
 
-def get_blob_store(uri: str) -> Any:
-    """Open the blob store a URI names: a plain path or ``file://`` is a local directory."""
+def get_blob_store(uri: str, *, raw: bool = False) -> Any:
+    """Open the blob store a URI names: a plain path or ``file://`` is a local directory.
+
+    The backend comes behind the encryption layer (when the store is encrypted) and the
+    chunk layer; ``raw`` returns the backend alone (for key management).
+    """
     parsed = urlparse(uri)
     scheme = parsed.scheme
     if scheme == "" or (len(scheme) == 1 and os.name == "nt"):
@@ -75,6 +79,9 @@ def get_blob_store(uri: str) -> Any:
     else:
         location = uri
     cls = resolve(BLOB_STORES, "archivist.blob_stores", scheme, "artifact store").load()
+    if raw:
+        return cls(location)
     from archivist.stores.blobs.chunked import with_chunking
+    from archivist.stores.blobs.encrypted import with_encryption
 
-    return with_chunking(cls(location))
+    return with_chunking(with_encryption(cls(location)))

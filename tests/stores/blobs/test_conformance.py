@@ -11,13 +11,19 @@ import pytest
 from archivist.errors import ArtifactCorrupted, InvalidArgument
 from archivist.stores.blobs.base import BlobStore
 from archivist.stores.blobs.chunked import ChunkedBlobStore
+from archivist.stores.blobs.encrypted import EncryptedBlobStore, with_encryption
 from archivist.stores.blobs.hashing import hash_bytes
 from archivist.stores.blobs.local import LocalBlobStore
 from archivist.stores.blobs.memory import MemoryBlobStore
 
 
-@pytest.fixture(params=["memory", "local", "s3", "chunked-memory", "chunked-local"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> BlobStore:
+@pytest.fixture(
+    params=[
+        "memory", "local", "s3", "chunked-memory", "chunked-local", "encrypted-local",
+        "chunked-encrypted-memory", "chunked-s3",
+    ]
+)
+def store(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> BlobStore:
     # the chunked stores cut files from 1 MiB up, so the larger cases below are chunked
     if request.param == "memory":
         return MemoryBlobStore()
@@ -26,8 +32,22 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> BlobStore:
 
         s3: BlobStore = get_blob_store(request.getfixturevalue("s3_uri"))
         return s3
+    if request.param == "chunked-s3":
+        from archivist.stores.schemes import get_blob_store
+
+        raw = get_blob_store(request.getfixturevalue("s3_uri"), raw=True)
+        return ChunkedBlobStore(raw, min_file=1 << 20, avg_chunk=16 << 10)
     if request.param == "chunked-memory":
         return ChunkedBlobStore(MemoryBlobStore(), min_file=1 << 20, avg_chunk=16 << 10)
+    if request.param.startswith(("encrypted", "chunked-encrypted")):
+        monkeypatch.setenv("ARCHIVIST_ENCRYPTION_KEY_FILE", str(tmp_path / "key"))
+        (tmp_path / "key").write_bytes(os.urandom(32))
+        inner = MemoryBlobStore() if request.param.endswith("memory") else LocalBlobStore(tmp_path / "blobs")
+        encrypted = with_encryption(inner)
+        assert isinstance(encrypted, EncryptedBlobStore)
+        if request.param.startswith("chunked"):
+            return ChunkedBlobStore(encrypted, min_file=1 << 20, avg_chunk=16 << 10)
+        return encrypted
     local = LocalBlobStore(tmp_path / "blobs")
     if request.param == "chunked-local":
         return ChunkedBlobStore(

@@ -44,6 +44,7 @@ from archivist.stores.blobs.chunkformat import (
 from archivist.stores.blobs.chunkindex import ChunkIndex
 from archivist.stores.blobs.hashing import ALGORITHMS, CHUNK, split
 from archivist.stores.blobs.selfnamed import HEADER, parse_header
+from archivist.stores.blobs.streams import IterReader
 
 if TYPE_CHECKING:
     from archivist.stores.blobs.chunkgc import ChunkGcReport
@@ -134,12 +135,22 @@ class ChunkedBlobStore(BlobStore):
         self.avg_chunk = avg_chunk
         self.pack_bytes = pack_bytes
         self._refresh_lock = threading.Lock()
+        # an encrypted inner store keys chunk ids, so they reveal nothing about the content
+        self._chunk_key: bytes | None = getattr(inner, "chunk_key", None)
 
     def __getattr__(self, name: str) -> Any:
         # what the inner store offers beyond the contract (a local store's root, ...)
         if name == "inner":
             raise AttributeError(name)
         return getattr(self.inner, name)
+
+    def chunk_id(self, data: bytes | memoryview) -> bytes:
+        """A chunk's id: the blake3 digest of its bytes (keyed in an encrypted store)."""
+        import blake3
+
+        if self._chunk_key is not None:
+            return blake3.blake3(data, key=self._chunk_key).digest()
+        return blake3.blake3(data).digest()
 
     # -- names -------------------------------------------------------------------------
     @staticmethod
@@ -183,7 +194,7 @@ class ChunkedBlobStore(BlobStore):
         if name is None or name == digest:
             return self.inner.open(digest)
         recipe = self._load_recipe(digest)
-        reader = _RecipeReader(self, digest, recipe)
+        reader = IterReader(self.read_chunks(digest, recipe))
         return io.BufferedReader(VerifyingReader(reader, digest, f"{self.uri} (chunked)"), CHUNK)  # type: ignore[arg-type, return-value]
 
     def delete(self, digest: str) -> None:
@@ -198,7 +209,7 @@ class ChunkedBlobStore(BlobStore):
             kind, _, hexpart = name.partition(":")
             if kind == "recipe":
                 yield f"blake3:{hexpart}"
-            elif kind != "pack":
+            elif kind in ALGORITHMS:
                 yield name
 
     # -- derived ---------------------------------------------------------------------------
@@ -231,7 +242,6 @@ class ChunkedBlobStore(BlobStore):
         return ", ".join(k for k in kept if k) or None
 
     def _damaged_packs(self, recipe: Recipe) -> set[str]:
-        import blake3
 
         bad: set[str] = set()
         for pack, e in self.locate(c for c, _ in recipe.chunks).values():
@@ -240,7 +250,7 @@ class ChunkedBlobStore(BlobStore):
             try:
                 stored = self.inner.read_range(pack, e.offset, e.stored)
                 chunk = _decode(memoryview(stored), e, pack, self.uri)
-                if blake3.blake3(chunk).digest() != e.chunk:
+                if self.chunk_id(chunk) != e.chunk:
                     bad.add(pack)
             except ArtifactCorrupted:
                 bad.add(pack)
@@ -459,7 +469,6 @@ class ChunkedBlobStore(BlobStore):
         ``done()`` is asked between batches; when it says the file is already stored,
         this stops and returns None.
         """
-        import blake3
 
         recipe: list[tuple[bytes, int]] = []
         size = 0
@@ -498,7 +507,7 @@ class ChunkedBlobStore(BlobStore):
                 batch.clear()
 
             for data in chunks:
-                chunk_id = blake3.blake3(data).digest()
+                chunk_id = self.chunk_id(data)
                 size += len(data)
                 recipe.append((chunk_id, len(data)))
                 batch.append((chunk_id, data))
@@ -588,7 +597,6 @@ class ChunkedBlobStore(BlobStore):
 
     def read_chunks(self, digest: str, recipe: Recipe) -> Iterator[bytes | memoryview]:
         """The file's chunks in order, each checked against its id."""
-        import blake3
 
         where = self.locate(c for c, _ in recipe.chunks)
         maps: dict[str, Any] = {}
@@ -631,7 +639,7 @@ class ChunkedBlobStore(BlobStore):
             for e in span:
                 stored = view[e.offset - first.offset : e.offset - first.offset + e.stored]
                 chunk = _decode(stored, e, pack, self.uri)
-                if len(chunk) != e.length or blake3.blake3(chunk).digest() != e.chunk:
+                if len(chunk) != e.length or self.chunk_id(chunk) != e.chunk:
                     raise ArtifactCorrupted(
                         f"chunk {e.chunk.hex()} of {digest} in {pack} at {self.uri} is "
                         "corrupted (its bytes do not hash to its id); restore the store from "
@@ -687,27 +695,6 @@ class ChunkedBlobStore(BlobStore):
         gone = {f"recipe:{split(d)[1]}" for d in dropped if split(d)[0] == "blake3"}
         return collect(self, grace_seconds, dry_run, gone)
 
-
-
-class _RecipeReader(io.RawIOBase):
-    def __init__(self, store: ChunkedBlobStore, digest: str, recipe: Recipe) -> None:
-        super().__init__()
-        self._chunks = store.read_chunks(digest, recipe)
-        self._buf = memoryview(b"")
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, b: bytearray | memoryview) -> int:  # type: ignore[override]
-        while not self._buf:
-            nxt = next(self._chunks, None)
-            if nxt is None:
-                return 0
-            self._buf = memoryview(nxt)
-        n = min(len(b), len(self._buf))
-        b[:n] = self._buf[:n]
-        self._buf = self._buf[n:]
-        return n
 
 
 class _Chain(io.RawIOBase):

@@ -128,15 +128,13 @@ def collect(
 
 def _repack(store: ChunkedBlobStore, pack: str, used: list[PackEntry]) -> int:
     """Write ``used`` chunks of ``pack`` into a new pack; returns its stored size."""
-    import blake3
-
     from archivist.stores.blobs.chunked import _decode, _PackBuilder
 
     builder = _PackBuilder()
     for e in used:
         stored = store.inner.read_range(pack, e.offset, e.stored)
         chunk = _decode(memoryview(stored), e, pack, store.uri)
-        if blake3.blake3(chunk).digest() != e.chunk:
+        if store.chunk_id(chunk) != e.chunk:
             raise ArtifactCorrupted(
                 f"chunk {e.chunk.hex()} in {pack} at {store.uri} is corrupted; gc will not copy "
                 "it into a new pack. Run 'archivist verify' and repair the store first"

@@ -27,7 +27,7 @@ DEFAULT_ALGORITHM = "blake3"
 ALGORITHMS = ("blake3", "sha256")
 #: Names of the chunk layer's own objects inside a blob store (see selfnamed.py); never
 #: the digest of an artifact.
-INTERNAL_ALGORITHMS = ("pack", "recipe")
+INTERNAL_ALGORITHMS = ("pack", "recipe", "enc", "keyring")
 _MMAP_THRESHOLD = 4 << 20
 CHUNK = 4 << 20
 

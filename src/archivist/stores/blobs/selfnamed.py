@@ -8,7 +8,8 @@ cost as much as chunking it). Such an object carries its name in a header::
 
     magic (8) | name (32) | check (32) | meta length (u32) | meta | payload
 
-and is stored under ``<kind>:<name hex>`` (kinds: ``pack``, ``recipe``). The blob store
+and is stored under ``<kind>:<name hex>`` (kinds: ``pack``, ``recipe``; ``enc`` and
+``keyring`` in an encrypted store). The blob store
 "hashes" it with :class:`SelfNamedHasher`, which yields the name when
 ``blake3(meta) == check`` and something else otherwise, so a damaged header or table is
 caught by the store's own checks. The payload is checked by the layer that wrote it
@@ -23,7 +24,7 @@ from archivist.errors import ArtifactCorrupted
 
 __all__ = ["HEADER", "KINDS", "SelfNamedHasher", "encode_header", "parse_header"]
 
-KINDS = ("pack", "recipe")
+KINDS = ("pack", "recipe", "enc", "keyring")
 MAGIC = b"ARCVSN\x00\x01"
 _FIXED = struct.Struct("<8s32s32sI")
 HEADER = _FIXED.size
