@@ -52,7 +52,10 @@ def test_uri_parsing() -> None:
 
 
 def test_selected_by_uri(s3_uri: str) -> None:
-    store = get_blob_store(s3_uri)
+    # the URI opens the backend behind the chunk layer; raw=True (as below) gives the backend
+    layered = get_blob_store(s3_uri)
+    assert isinstance(layered.inner, S3BlobStore) and layered.uri == s3_uri + "/"
+    store = get_blob_store(s3_uri, raw=True)
     assert isinstance(store, S3BlobStore)
     assert store.uri == s3_uri + "/"
     d, _ = store.put_bytes(b"where does it go")
@@ -65,7 +68,7 @@ def test_mlflow_endpoint_variable_is_honoured(
 ) -> None:
     monkeypatch.delenv("ARCHIVIST_S3_ENDPOINT_URL")
     monkeypatch.setenv("MLFLOW_S3_ENDPOINT_URL", s3_env.endpoint)
-    store = get_blob_store(s3_uri)
+    store = get_blob_store(s3_uri, raw=True)
     d, _ = store.put_bytes(b"via MLFLOW_S3_ENDPOINT_URL")
     assert store.read_bytes(d) == b"via MLFLOW_S3_ENDPOINT_URL"
 
@@ -73,7 +76,7 @@ def test_mlflow_endpoint_variable_is_honoured(
 def test_large_blob_multipart_parallel_and_ranged_read(
     s3_uri: str, small_parts: None, tmp_path: Path
 ) -> None:
-    store = get_blob_store(s3_uri)
+    store = get_blob_store(s3_uri, raw=True)
     data = os.urandom(23 << 20)  # 5 parts
     src = tmp_path / "big.bin"
     src.write_bytes(data)
@@ -97,7 +100,7 @@ def test_large_blob_multipart_parallel_and_ranged_read(
 
 
 def test_large_compressible_blob_is_compressed(s3_uri: str, small_parts: None, tmp_path: Path) -> None:
-    store = get_blob_store(s3_uri)
+    store = get_blob_store(s3_uri, raw=True)
     data = b"a line of a log file that repeats\n" * 400_000  # 13.6 MB
     d, _ = store.put_bytes(data)
     assert store.stored_size(d) < len(data) // 20
@@ -124,7 +127,7 @@ class _Failing(io.RawIOBase):
 
 
 def test_failed_or_wrong_upload_exposes_nothing(s3_uri: str, small_parts: None) -> None:
-    store = get_blob_store(s3_uri)
+    store = get_blob_store(s3_uri, raw=True)
     data = os.urandom(20 << 20)
     digest = hash_bytes(data)
     with pytest.raises(OSError, match="went away"):
@@ -139,7 +142,7 @@ def test_failed_or_wrong_upload_exposes_nothing(s3_uri: str, small_parts: None) 
 
 
 def test_conditional_create_never_overwrites(s3_uri: str) -> None:
-    store = get_blob_store(s3_uri)
+    store = get_blob_store(s3_uri, raw=True)
     d, _ = store.put_bytes(b"first and only")
     key = store._key(d)
     etag = store.client().head_object(Bucket=store.bucket, Key=key)["ETag"]
@@ -148,7 +151,7 @@ def test_conditional_create_never_overwrites(s3_uri: str) -> None:
 
 
 def test_corruption_in_the_bucket_is_detected(s3_uri: str, small_parts: None, tmp_path: Path) -> None:
-    store = get_blob_store(s3_uri)
+    store = get_blob_store(s3_uri, raw=True)
     small, _ = store.put_bytes(os.urandom(100_000))
     big, _ = store.put_bytes(os.urandom(12 << 20))
     for d in (small, big):
@@ -165,7 +168,7 @@ def test_corruption_in_the_bucket_is_detected(s3_uri: str, small_parts: None, tm
 
 
 def test_has_many_is_batched(s3_uri: str) -> None:
-    store = get_blob_store(s3_uri)
+    store = get_blob_store(s3_uri, raw=True)
     stored = [store.put_bytes(f"blob {i}".encode())[0] for i in range(12)]
     absent = [hash_bytes(f"absent {i}".encode()) for i in range(12)]
     assert store.has_many(stored + absent) == set(stored)
@@ -174,7 +177,7 @@ def test_has_many_is_batched(s3_uri: str) -> None:
 def test_wrong_credentials_are_a_clear_error(s3_uri: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "wrong")
     with pytest.raises(PermissionDenied, match="check the credentials"):
-        get_blob_store(s3_uri).put_bytes(b"x")
+        get_blob_store(s3_uri, raw=True).put_bytes(b"x")
 
 
 def test_missing_bucket_is_a_clear_error(s3_env: S3Server) -> None:
@@ -183,7 +186,7 @@ def test_missing_bucket_is_a_clear_error(s3_env: S3Server) -> None:
 
 
 def test_gc_marker_makes_writers_wait(s3_uri: str) -> None:
-    store = get_blob_store(s3_uri)
+    store = get_blob_store(s3_uri, raw=True)
     d, _ = store.put_bytes(b"contended")
     marker = store._marker("gc", d)
     store.client().put_object(Bucket=store.bucket, Key=marker, Body=b"")
@@ -203,7 +206,7 @@ def test_gc_marker_makes_writers_wait(s3_uri: str) -> None:
 
 
 def test_gc_keeps_a_touched_blob_and_writer_rewrites_a_deleted_one(s3_uri: str) -> None:
-    store = get_blob_store(s3_uri)
+    store = get_blob_store(s3_uri, raw=True)
     d, _ = store.put_bytes(b"old blob")
     assert store.age_seconds(d) < 60
     assert store.delete_if_older(d, 3600) is False
@@ -215,7 +218,7 @@ def test_gc_keeps_a_touched_blob_and_writer_rewrites_a_deleted_one(s3_uri: str) 
 
 
 def test_clean_tmp_aborts_abandoned_uploads(s3_uri: str) -> None:
-    store = get_blob_store(s3_uri)
+    store = get_blob_store(s3_uri, raw=True)
     d = hash_bytes(b"abandoned")
     store.client().create_multipart_upload(Bucket=store.bucket, Key=store._key(d))
     assert len(_uploads(store)) == 1
@@ -225,7 +228,7 @@ def test_clean_tmp_aborts_abandoned_uploads(s3_uri: str) -> None:
 
 
 def test_quarantine_keeps_the_damaged_bytes_aside(s3_uri: str) -> None:
-    store = get_blob_store(s3_uri)
+    store = get_blob_store(s3_uri, raw=True)
     d, _ = store.put_bytes(os.urandom(5000))
     store.client().put_object(Bucket=store.bucket, Key=store._key(d), Body=b"damaged")
     where = store.quarantine(d)

@@ -36,10 +36,17 @@ class ChunkIndex:
 
     def __init__(self, path: str | os.PathLike[str] | None) -> None:
         self.path = ":memory:" if path is None else str(path)
-        if path is not None:
+        if path is not None and os.access(Path(path).parent, os.W_OK):
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         self._conn_pid: tuple[sqlite3.Connection, int] | None = None
+        try:
+            self._create()
+        except sqlite3.OperationalError:  # a read-only store: keep the index in memory
+            self.path, self._conn_pid = ":memory:", None
+            self._create()
+
+    def _create(self) -> None:
         with self._lock:
             conn = self._conn()
             for stmt in _SCHEMA:
