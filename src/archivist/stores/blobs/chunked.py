@@ -55,6 +55,7 @@ MIN_FILE = 16 << 20
 AVG_CHUNK = 128 << 10
 PACK_BYTES = 64 << 20
 _READ_SPAN = 16 << 20
+_WRITERS = 3
 _SAMPLE = 256 << 10
 
 
@@ -478,7 +479,9 @@ class ChunkedBlobStore(BlobStore):
         writes: list[Future[None]] = []
         zc = _zstd() if compress else None
         batch: list[tuple[bytes, bytes | memoryview]] = []
-        with ThreadPoolExecutor(1, thread_name_prefix="archivist-pack") as writer:
+        # packs are written (and fsynced) several at a time: the disk flushes one while the
+        # next is filled; at most _WRITERS packs are in flight, each a view of the file
+        with ThreadPoolExecutor(_WRITERS, thread_name_prefix="archivist-pack") as writer:
 
             def flush_batch() -> None:
                 nonlocal builder
@@ -504,6 +507,8 @@ class ChunkedBlobStore(BlobStore):
                     if builder.size >= self.pack_bytes:
                         writes.append(writer.submit(self._write_pack, builder, written))
                         builder = _PackBuilder()
+                        if len(writes) >= _WRITERS:
+                            writes.pop(0).result()
                 batch.clear()
 
             for data in chunks:
