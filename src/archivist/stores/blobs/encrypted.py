@@ -24,11 +24,12 @@ import threading
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
-from archivist.errors import ArtifactCorrupted, InvalidArgument, PermissionDenied
+from archivist.errors import ArtifactCorrupted, InvalidArgument, InvalidState, PermissionDenied
 from archivist.stores.blobs.base import BlobStore, VerifyingReader
 from archivist.stores.blobs.hashing import ALGORITHMS, CHUNK, new_hasher, split
 from archivist.stores.blobs.keyring import (
     KEYRING,
+    KEYRING_NEXT,
     DataKeys,
     create_keyring,
     master_key,
@@ -280,6 +281,18 @@ class EncryptedBlobStore(BlobStore):
         return self.inner.clean_tmp(older_than)
 
 
+def _read_keys(inner: BlobStore, master: bytes) -> DataKeys:
+    """Open the keyring; during (or after an interrupted) rotation, the next one."""
+    names = [n for n in (KEYRING, KEYRING_NEXT) if inner.has(n)]
+    for i, name in enumerate(names):
+        try:
+            return open_keyring(master, inner.read_bytes(name), inner.uri)
+        except PermissionDenied:
+            if i + 1 == len(names):
+                raise
+    raise PermissionDenied(f"the keyring of {inner.uri} is gone")  # pragma: no cover
+
+
 def with_encryption(inner: BlobStore) -> BlobStore:
     """``inner`` behind encryption when its keyring says so (or a key is set for a new store).
 
@@ -288,7 +301,7 @@ def with_encryption(inner: BlobStore) -> BlobStore:
         InvalidArgument: a key is set but the store already holds unencrypted objects
             (encryption is chosen when a store is created).
     """
-    encrypted = inner.has(KEYRING)
+    encrypted = inner.has(KEYRING) or inner.has(KEYRING_NEXT)
     master = master_key()
     if encrypted:
         if master is None:
@@ -296,7 +309,7 @@ def with_encryption(inner: BlobStore) -> BlobStore:
                 f"the artifact store {inner.uri} is encrypted; set ARCHIVIST_ENCRYPTION_KEY_FILE "
                 "(or ARCHIVIST_ENCRYPTION_KEY) to its key"
             )
-        return EncryptedBlobStore(inner, open_keyring(master, inner.read_bytes(KEYRING), inner.uri))
+        return EncryptedBlobStore(inner, _read_keys(inner, master))
     if master is None:
         return inner
     if next(iter(inner.iter_digests()), None) is not None:
@@ -313,17 +326,29 @@ def with_encryption(inner: BlobStore) -> BlobStore:
 def rotate_key(inner: BlobStore, old_master: bytes, new_master: bytes) -> None:
     """Re-wrap the store's data key under ``new_master``; no object is rewritten.
 
+    Crash-safe on backends that never overwrite an object (S3 conditional creates): the
+    new keyring is stored beside the old one first, and readers try both.
+
     Raises:
         InvalidArgument: the store is not encrypted.
         PermissionDenied: ``old_master`` is not the store's key.
     """
     from archivist.stores.blobs.keyring import rewrap_keyring
 
-    if not inner.has(KEYRING):
+    if not (inner.has(KEYRING) or inner.has(KEYRING_NEXT)):
         raise InvalidArgument(
             f"the artifact store {inner.uri} is not encrypted; encryption is chosen when a "
             "store is created (set ARCHIVIST_ENCRYPTION_KEY_FILE before its first artifact)"
         )
-    stored = rewrap_keyring(old_master, new_master, inner.read_bytes(KEYRING), inner.uri)
-    open_keyring(new_master, stored, inner.uri)  # the new keyring opens before it replaces the old
+    current = KEYRING if inner.has(KEYRING) else KEYRING_NEXT
+    old = inner.read_bytes(current)
+    nxt = rewrap_keyring(old_master, new_master, old, inner.uri, KEYRING_NEXT)
+    stored = rewrap_keyring(old_master, new_master, old, inner.uri, KEYRING)
+    open_keyring(new_master, stored, inner.uri)  # the new keyring opens before it is stored
+    inner.delete(KEYRING_NEXT)
+    inner.put(KEYRING_NEXT, io.BytesIO(nxt))
+    inner.delete(KEYRING)
     inner.put(KEYRING, io.BytesIO(stored))
+    if inner.read_bytes(KEYRING) != stored:
+        raise InvalidState(f"the artifact store {inner.uri} did not store the new keyring; try again")
+    inner.delete(KEYRING_NEXT)

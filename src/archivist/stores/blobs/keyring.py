@@ -20,9 +20,14 @@ from dataclasses import dataclass
 from archivist import config
 from archivist.errors import ArtifactCorrupted, InvalidArgument, PermissionDenied
 
-__all__ = ["KEYRING", "DataKeys", "create_keyring", "master_key", "open_keyring", "rewrap_keyring"]
+__all__ = [
+    "KEYRING",
+    "KEYRING_NEXT",
+    "DataKeys", "create_keyring", "master_key", "open_keyring", "rewrap_keyring"]
 
 KEYRING = "keyring:" + "00" * 31 + "01"
+#: Where a rotation writes the re-wrapped key first, for backends that never overwrite.
+KEYRING_NEXT = "keyring:" + "00" * 31 + "02"
 _AAD = b"archivist keyring v1"
 
 
@@ -83,7 +88,7 @@ def _key_id(master: bytes) -> str:
     return blake3.blake3(master, derive_key_context="archivist 2026 master key id").hexdigest()[:16]
 
 
-def _wrap(master: bytes, data_key: bytes) -> bytes:
+def _wrap(master: bytes, data_key: bytes, name: str = KEYRING) -> bytes:
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
     from archivist.stores.blobs.selfnamed import encode_header
@@ -97,7 +102,7 @@ def _wrap(master: bytes, data_key: bytes) -> bytes:
         "nonce": base64.b64encode(nonce).decode(),
         "wrapped_data_key": base64.b64encode(sealed).decode(),
     }
-    return encode_header(bytes.fromhex(KEYRING.split(":")[1]), json.dumps(body).encode())
+    return encode_header(bytes.fromhex(name.split(":")[1]), json.dumps(body).encode())
 
 
 def create_keyring(master: bytes) -> tuple[bytes, DataKeys]:
@@ -133,6 +138,9 @@ def open_keyring(master: bytes, stored: bytes, where: str) -> DataKeys:
     return _derive(_unwrap(master, stored, where))
 
 
-def rewrap_keyring(old_master: bytes, new_master: bytes, stored: bytes, where: str) -> bytes:
-    """The keyring re-wrapped under ``new_master`` (the data key, and so every object, unchanged)."""
-    return _wrap(new_master, _unwrap(old_master, stored, where))
+def rewrap_keyring(
+    old_master: bytes, new_master: bytes, stored: bytes, where: str, name: str = KEYRING
+) -> bytes:
+    """The keyring object ``name`` re-wrapped under ``new_master`` (the data key, and so
+    every object, unchanged)."""
+    return _wrap(new_master, _unwrap(old_master, stored, where), name)
