@@ -53,6 +53,7 @@ def test_repair_from_a_local_replica(
 ) -> None:
     run_id, files = _log_three(tmp_path)
     blobs = client.artifact_store.blobs
+    blobs = getattr(blobs, "inner", blobs)  # the local store below the chunk layer
     assert isinstance(blobs, LocalBlobStore)
     backup = LocalBlobStore(tmp_path / "backup")
     _replica(blobs, backup)
@@ -80,6 +81,7 @@ def test_what_the_source_cannot_give_is_reported(
 ) -> None:
     run_id, _ = _log_three(tmp_path)
     blobs = client.artifact_store.blobs
+    blobs = getattr(blobs, "inner", blobs)  # the local store below the chunk layer
     assert isinstance(blobs, LocalBlobStore)
     backup = LocalBlobStore(tmp_path / "backup")
     _replica(blobs, backup)
@@ -109,6 +111,7 @@ def test_repair_across_local_and_s3(
 ) -> None:
     run_id, files = _log_three(tmp_path)
     blobs = client.artifact_store.blobs
+    blobs = getattr(blobs, "inner", blobs)  # the local store below the chunk layer
     assert isinstance(blobs, LocalBlobStore)
     bucket = get_blob_store(s3_env.new_uri())
     _replica(blobs, bucket)

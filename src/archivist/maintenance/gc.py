@@ -237,8 +237,8 @@ def gc(
 
     packs_deleted = packs_repacked = 0
     collect_chunks = getattr(blob_store, "collect_chunks", None)
-    if collect_chunks is not None:  # the chunk layer: packs whose chunks no file uses now
-        chunk_report = collect_chunks(grace, dry_run, would_go)
+    chunk_report = None if collect_chunks is None else collect_chunks(grace, dry_run, would_go)
+    if chunk_report is not None:  # the chunk layer: packs whose chunks no file uses now
         packs_deleted, packs_repacked = chunk_report.packs_deleted, chunk_report.packs_repacked
         bytes_freed += chunk_report.bytes_freed
 

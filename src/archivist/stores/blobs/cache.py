@@ -289,6 +289,11 @@ class CachedBlobStore(BlobStore):
     def clean_tmp(self, older_than: float) -> int:
         return self.origin.clean_tmp(older_than)
 
+    def collect_chunks(self, grace_seconds: float, dry_run: bool = False, dropped: Iterable[str] = ()) -> Any:
+        """The origin's chunk-level gc (a chunked origin's packs); None when it has none."""
+        collect = getattr(self.origin, "collect_chunks", None)
+        return None if collect is None else collect(grace_seconds, dry_run, dropped)
+
     def has_many(self, digests: Iterable[str]) -> set[str]:
         return self.origin.has_many(digests)
 
