@@ -29,7 +29,7 @@ def test_native_round_trip_with_artifacts_on_s3(s3_env: S3Server, store_dir: Pat
     assert app.post(f"{owner}/blobs/missing", json={"digests": [digest]}).json() == {"missing": [digest]}
     r = app.request("PUT", f"{owner}/blobs/{digest}", content=data)
     assert r.status_code == 200, r.text
-    bucket = get_blob_store(uri)
+    bucket = get_blob_store(uri, raw=True)  # the backend, below the chunk layer
     assert isinstance(bucket, S3BlobStore) and list(bucket.iter_digests()) == [digest]
     r = app.request("PUT", f"{owner}/blobs/{hash_bytes(b'other')}", content=data)
     assert r.status_code == 400 and list(bucket.iter_digests()) == [digest]
