@@ -31,6 +31,7 @@ from archivist.stores.blobs.keyring import (
     KEYRING,
     KEYRING_NEXT,
     DataKeys,
+    aead,
     create_keyring,
     master_key,
     open_keyring,
@@ -54,21 +55,21 @@ class _Sealed:
     """What is needed to open one stored object."""
 
     def __init__(self, stored: str, subkey: bytes, payload: int) -> None:
-        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
         self.stored = stored
-        self.aead = AESGCM(subkey)
+        self.aead = aead(subkey)
         self.payload = payload
         self.aad = stored.encode()
 
     def seal(self, i: int, data: bytes | memoryview) -> bytes:
-        return self.aead.encrypt(_nonce(i), bytes(data), self.aad + i.to_bytes(8, "little"))
+        sealed: bytes = self.aead.encrypt(_nonce(i), bytes(data), self.aad + i.to_bytes(8, "little"))
+        return sealed
 
     def open(self, i: int, data: bytes | memoryview, where: str) -> bytes:
         from cryptography.exceptions import InvalidTag
 
         try:
-            return self.aead.decrypt(_nonce(i), bytes(data), self.aad + i.to_bytes(8, "little"))
+            plain: bytes = self.aead.decrypt(_nonce(i), bytes(data), self.aad + i.to_bytes(8, "little"))
+            return plain
         except InvalidTag:
             raise ArtifactCorrupted(
                 f"encrypted object {where} fails authentication at segment {i}: its bytes were "
@@ -160,14 +161,15 @@ class EncryptedBlobStore(BlobStore):
             self._sealed.pop(stored, None)
         head = self.inner.read_range(stored, 0, HEADER + 256)
         import blake3
-        from cryptography.exceptions import InvalidTag
-        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
         _, meta, _ = parse_header(head, stored)
         salt, sealed_name = meta[:16], meta[16:]
-        aead = AESGCM(blake3.blake3(salt, key=self._keys.data).digest())
+        box = aead(blake3.blake3(salt, key=self._keys.data).digest())
+        from cryptography.exceptions import InvalidTag
+
         try:
-            return aead.decrypt(_NAME_NONCE, sealed_name, b"name").decode()
+            name: str = box.decrypt(_NAME_NONCE, sealed_name, b"name").decode()
+            return name
         except InvalidTag:
             raise ArtifactCorrupted(f"encrypted object {stored} in {self.uri} fails authentication") from None
 

@@ -16,9 +16,10 @@ import binascii
 import json
 import os
 from dataclasses import dataclass
+from typing import Any
 
 from archivist import config
-from archivist.errors import ArtifactCorrupted, InvalidArgument, PermissionDenied
+from archivist.errors import ArtifactCorrupted, InvalidArgument, MissingDependency, PermissionDenied
 
 __all__ = [
     "KEYRING",
@@ -82,6 +83,18 @@ def master_key(*, key_file: str | None = None, key_b64: str | None = None) -> by
     return None
 
 
+def aead(key: bytes) -> Any:
+    """AES-256-GCM under ``key`` (the ``cryptography`` package, the 'encryption' extra)."""
+    try:
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+    except ImportError as e:
+        raise MissingDependency(
+            "an encrypted artifact store needs the 'cryptography' package; install it with: "
+            "pip install 'archivist[encryption]'"
+        ) from e
+    return AESGCM(key)
+
+
 def _key_id(master: bytes) -> str:
     import blake3
 
@@ -89,12 +102,10 @@ def _key_id(master: bytes) -> str:
 
 
 def _wrap(master: bytes, data_key: bytes, name: str = KEYRING) -> bytes:
-    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
     from archivist.stores.blobs.selfnamed import encode_header
 
     nonce = os.urandom(12)
-    sealed = AESGCM(master).encrypt(nonce, data_key, _AAD)
+    sealed = aead(master).encrypt(nonce, data_key, _AAD)
     body = {
         "version": 1,
         "cipher": "AES-256-GCM",
@@ -112,9 +123,6 @@ def create_keyring(master: bytes) -> tuple[bytes, DataKeys]:
 
 
 def _unwrap(master: bytes, stored: bytes, where: str) -> bytes:
-    from cryptography.exceptions import InvalidTag
-    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
     from archivist.stores.blobs.selfnamed import parse_header
 
     _, meta, _ = parse_header(stored, where)
@@ -124,8 +132,11 @@ def _unwrap(master: bytes, stored: bytes, where: str) -> bytes:
         sealed = base64.b64decode(body["wrapped_data_key"])
     except (ValueError, KeyError, TypeError):
         raise ArtifactCorrupted(f"the keyring of {where} is damaged") from None
+    box = aead(master)
+    from cryptography.exceptions import InvalidTag
+
     try:
-        return AESGCM(master).decrypt(nonce, sealed, _AAD)
+        return box.decrypt(nonce, sealed, _AAD)  # type: ignore[no-any-return]
     except InvalidTag:
         raise PermissionDenied(
             f"the encryption key given does not open {where} (it was encrypted under master "
