@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from archivist import _formats
+from archivist import _formats, config
 from archivist._client_lineage import DatasetClientMixin, check_derived_from
 from archivist.client_models import LoggedModelsMixin
 from archivist.entities import (
@@ -78,9 +78,13 @@ class _RegistryMixin:
     def registry_store(self) -> Any:
         store = getattr(self, "_registry", None)
         if store is None:
-            from archivist.stores.registry.sql import SqlRegistryStore
+            opener = getattr(self._tracking, "open_registry", None)
+            if opener is not None:  # a remote store brings its own registry
+                store = opener()
+            else:
+                from archivist.stores.registry.sql import SqlRegistryStore
 
-            store = SqlRegistryStore(self._tracking.db)
+                store = SqlRegistryStore(self._tracking.db)
             self._registry = store
         return store
 
@@ -249,7 +253,11 @@ def close_all_stores() -> None:
     """Dispose every cached engine (tests, and processes that fork)."""
     with _STORE_LOCK:
         for tracking, _ in _STORE_CACHE.values():
-            tracking.db.dispose()
+            db = getattr(tracking, "db", None)
+            if db is not None:
+                db.dispose()
+            else:
+                tracking.http.close()  # type: ignore[attr-defined]
         _STORE_CACHE.clear()
 
 
@@ -405,6 +413,11 @@ class ArchivistClient(_RegistryMixin, DatasetClientMixin, LoggedModelsMixin):
         ``synchronous=False`` the call returns a ``RunOperations`` at once; an error (such
         as re-logging a param with another value) is raised by its ``wait()`` or by
         ``archivist.flush_async_logging()``, as in MLflow.
+
+        On a tracking server, metrics and tags (without params or model links) are queued
+        and sent in background batches unless ``synchronous=True`` or
+        ``ARCHIVIST_ASYNC_LOGGING=0``; a failure is raised by a later call, :meth:`flush`,
+        ``end_run`` or reported at exit.
         """
         if synchronous is False:
             from archivist import _async
@@ -413,12 +426,28 @@ class ArchivistClient(_RegistryMixin, DatasetClientMixin, LoggedModelsMixin):
         linked = [
             m if m.run_id else dataclasses.replace(m, run_id=run_id) for m in metrics if m.model_id
         ]
+        queue = getattr(self._tracking, "queue_batch", None)
+        if (queue is not None and synchronous is None and not params and not linked
+                and config.ASYNC_LOGGING.get()):
+            # a tracking server: batched in the background (see stores/tracking/sender.py)
+            queue(run_id, metrics, tags)
+            return None
         for model_id in sorted({str(m.model_id) for m in linked}):
             self.get_logged_model(model_id)  # before anything is logged
         self._tracking.log_batch(run_id, metrics, params, tags)
         if linked:
             self.link_metrics_to_model(linked)
         return None
+
+    def flush(self) -> None:
+        """Wait until metrics and tags queued for a tracking server are sent (else no-op).
+
+        Raises:
+            ArchivistError: what sending them in the background failed with.
+        """
+        flush = getattr(self._tracking, "flush", None)
+        if flush is not None:
+            flush()
 
     def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
         return self._tracking.get_metric_history(run_id, key)

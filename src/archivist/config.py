@@ -11,6 +11,7 @@ from archivist.errors import InvalidArgument
 __all__ = [
     "ALLOW_PICKLE",
     "ARTIFACT_ROOT",
+    "ASYNC_LOGGING",
     "CACHE_DIR",
     "CACHE_MAX_BYTES",
     "CAPTURE_ENVIRONMENT",
@@ -206,6 +207,14 @@ S3_ENDPOINT_URL: Setting[str] = Setting(
     "Endpoint of an S3-compatible server (MinIO, SeaweedFS, ...) for s3:// artifact roots; "
     "empty falls back to MLFLOW_S3_ENDPOINT_URL, then to AWS's own endpoint resolution.",
 )
+ASYNC_LOGGING: Setting[bool] = Setting(
+    "ARCHIVIST_ASYNC_LOGGING",
+    bool,
+    True,
+    "On a tracking server, queue metrics and tags and send them in background batches "
+    "(flushed by end_run, at exit, and by any read); 0 sends each call and waits.",
+)
+
 # What set_tracking_uri() chose for this process. Like MLflow's, it is process-wide and
 # wins over ARCHIVIST_TRACKING_URI; the fluent API and ArchivistClient() both follow it.
 _tracking_uri_from_code: str | None = None

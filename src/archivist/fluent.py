@@ -457,7 +457,10 @@ def _end_all_runs() -> None:
     while _run_stack.get():
         try:
             end_run()
-        except Exception:  # the process is exiting; the store may be gone
+        except Exception as e:  # the process is exiting; the store may be gone
+            import sys
+
+            print(f"archivist: could not end the active run at exit: {e}", file=sys.stderr)
             _run_stack.set(())
 
 

@@ -10,6 +10,7 @@ from urllib.parse import urlparse
 
 from archivist import config
 from archivist.errors import InvalidArgument
+from archivist.stores.schemes import TRACKING_STORES
 
 if TYPE_CHECKING:
     from archivist.stores.artifacts.store import ArtifactStore
@@ -73,10 +74,12 @@ def resolve_location(tracking_uri: str | None = None) -> Location:
     elif scheme in ("postgresql", "postgres") or scheme.startswith("postgresql+"):
         db_uri = uri
         root = artifact_root or str(Path(DEFAULT_DIR, BLOB_DIR).absolute())
+    elif scheme in TRACKING_STORES:  # a tracking server keeps both
+        return Location(tracking_uri=uri.rstrip("/"), db_uri=uri.rstrip("/"), artifact_root="")
     else:
         raise InvalidArgument(
             f"tracking URI {uri!r} has scheme {scheme!r}, which is not supported; use a folder "
-            "path, sqlite:///path.db or postgresql://user@host:port/db"
+            "path, sqlite:///path.db, postgresql://user@host:port/db or http(s)://server:port"
         )
     return Location(tracking_uri=uri, db_uri=db_uri, artifact_root=root)
 
@@ -107,9 +110,18 @@ def open_blob_store(uri: str) -> Any:
 
 def open_stores(tracking_uri: str | None = None) -> tuple[SqlTrackingStore, ArtifactStore]:
     from archivist.stores.artifacts.store import ArtifactStore
+    from archivist.stores.schemes import resolve
     from archivist.stores.tracking.sql import SqlTrackingStore
 
     loc = resolve_location(tracking_uri)
+    scheme = urlparse(loc.tracking_uri).scheme.lower()
+    if scheme in TRACKING_STORES:
+        from archivist.stores.artifacts.remote import RemoteArtifactStore
+
+        cls = resolve(TRACKING_STORES, "archivist.tracking_stores", scheme, "tracking").load()
+        remote = cls(loc.tracking_uri)
+        # the REST store implements the same interface; typed as the SQL one for callers
+        return remote, RemoteArtifactStore(remote)
     tracking = SqlTrackingStore(loc.db_uri)
     blobs = open_blob_store(loc.artifact_root)
     return tracking, ArtifactStore(tracking, blobs)

@@ -15,7 +15,7 @@ from urllib.parse import urlparse
 
 from archivist.errors import InvalidArgument, MissingDependency
 
-__all__ = ["BLOB_STORES", "Backend", "get_blob_store", "resolve"]
+__all__ = ["BLOB_STORES", "TRACKING_STORES", "Backend", "get_blob_store", "resolve"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +41,13 @@ BLOB_STORES: dict[str, Backend] = {
     "file": Backend("archivist.stores.blobs.local:LocalBlobStore"),
     "memory": Backend("archivist.stores.blobs.memory:MemoryBlobStore"),
     "s3": Backend("archivist.stores.blobs.s3:S3BlobStore", extra="s3"),
+}
+
+
+#: remote tracking stores; local URIs (folders, sqlite, postgresql) open the SQL store
+TRACKING_STORES: dict[str, Backend] = {
+    "http": Backend("archivist.stores.tracking.rest:RestTrackingStore"),
+    "https": Backend("archivist.stores.tracking.rest:RestTrackingStore"),
 }
 
 
