@@ -20,7 +20,7 @@ from archivist.errors import ArtifactCorrupted, InvalidState, ResourceNotFound
 from archivist.sync import Selection, transfer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "server"))
-from server_support import Server, running_server, server_env  # noqa: E402
+from server_support import Server, running_server, server_env
 
 
 @pytest.fixture
@@ -110,7 +110,7 @@ def test_background_errors_are_raised_not_dropped(server: Server) -> None:
     client.log_metric(run_id, "a", 1.0)
     ArchivistClient(server.store).delete_run(run_id)  # behind the client's back
     client.log_metric(run_id, "a", 2.0)  # queued: returns at once
-    with pytest.raises(InvalidState, match="background.*deleted"):
+    with pytest.raises(InvalidState, match=r"background.*deleted"):
         client.flush()
     # synchronous=True reports at once
     with pytest.raises(InvalidState, match="deleted"):
