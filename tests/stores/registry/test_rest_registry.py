@@ -17,31 +17,24 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "server"))
 
+import test_sql_registry as sql_tests
 from server_support import running_server
-from test_sql_registry import (
-    test_create_and_get_registered_model,
-    test_create_registered_model_minimal,
-    test_get_missing_registered_model,
-    test_long_name_error_says_length_and_limit,
-    test_registered_model_tags,
-    test_rename_to_same_name_is_allowed,
-    test_sql_store_follows_the_protocol,
-    test_update_registered_model,
-)
 
 from archivist.stores.registry.rest import RestRegistryStore
 from archivist.stores.tracking.rest import RestTrackingStore
 
+#: the SQL store's tests that hold for any implementation
 CONFORMANCE = (
-    test_create_and_get_registered_model,
-    test_create_registered_model_minimal,
-    test_get_missing_registered_model,
-    test_long_name_error_says_length_and_limit,
-    test_registered_model_tags,
-    test_rename_to_same_name_is_allowed,
-    test_sql_store_follows_the_protocol,
-    test_update_registered_model,
+    "test_create_and_get_registered_model",
+    "test_create_registered_model_minimal",
+    "test_get_missing_registered_model",
+    "test_long_name_error_says_length_and_limit",
+    "test_registered_model_tags",
+    "test_rename_to_same_name_is_allowed",
+    "test_sql_store_follows_the_protocol",
+    "test_update_registered_model",
 )
+globals().update({name: getattr(sql_tests, name) for name in CONFORMANCE})
 
 
 @pytest.fixture

@@ -14,19 +14,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "server"))
 
+import test_sql_store as sql_tests
 from server_support import running_server
-from test_sql_store import (
-    test_bad_batch_changes_nothing,
-    test_bad_step_and_timestamp_name_the_metric,
-    test_experiment_delete_cascades_to_runs,
-    test_experiment_lifecycle,
-    test_log_batch_params_metrics_tags,
-    test_run_create_get_update,
-    test_search_experiments_paging,
-    test_search_runs_sql,
-    test_single_metric_fast_path,
-    test_unknown_and_deleted_runs,
-)
 
 from archivist.entities import TreeEntry
 from archivist.errors import InvalidArgument
@@ -34,13 +23,20 @@ from archivist.stores.blobs.hashing import hash_bytes
 from archivist.stores.tracking.base import TrackingStore
 from archivist.stores.tracking.rest import RestTrackingStore
 
+#: the SQL store's tests that hold for any implementation
 CONFORMANCE = (
-    test_bad_batch_changes_nothing, test_bad_step_and_timestamp_name_the_metric,
-    test_experiment_delete_cascades_to_runs, test_experiment_lifecycle,
-    test_log_batch_params_metrics_tags, test_run_create_get_update,
-    test_search_experiments_paging, test_search_runs_sql, test_single_metric_fast_path,
-    test_unknown_and_deleted_runs,
+    "test_bad_batch_changes_nothing",
+    "test_bad_step_and_timestamp_name_the_metric",
+    "test_experiment_delete_cascades_to_runs",
+    "test_experiment_lifecycle",
+    "test_log_batch_params_metrics_tags",
+    "test_run_create_get_update",
+    "test_search_experiments_paging",
+    "test_search_runs_sql",
+    "test_single_metric_fast_path",
+    "test_unknown_and_deleted_runs",
 )
+globals().update({name: getattr(sql_tests, name) for name in CONFORMANCE})
 
 
 @pytest.fixture
@@ -71,6 +67,3 @@ def test_tree_entries_need_stored_blobs(store: RestTrackingStore) -> None:
     assert [e.path for e in store.list_tree_entries(rid)] == ["ab.txt"]
     with pytest.raises(InvalidArgument, match="on the server"):
         store.referenced_digests()
-
-
-__all__ = [f.__name__ for f in CONFORMANCE]

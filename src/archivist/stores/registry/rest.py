@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from archivist.entities.registry import ModelVersion, RegisteredModel
-from archivist.stores.tracking.rest import API, kv, kv_json
+from archivist.stores.tracking.rest import API, kv, kv_json, search_body
 
 if TYPE_CHECKING:
     from archivist.stores.tracking.rest import RestTrackingStore
@@ -59,20 +59,6 @@ class RestRegistryStore:
     def _call(self, method: str, endpoint: str, body: dict[str, Any]) -> Any:
         return self._t._call(method, f"{API}/{endpoint}", body)
 
-    @staticmethod
-    def _search_body(
-        filter_string: str | None, max_results: int, order_by: Sequence[str] | None,
-        page_token: str | None,
-    ) -> dict[str, Any]:
-        body: dict[str, Any] = {"max_results": max_results}
-        if filter_string:
-            body["filter"] = filter_string
-        if order_by:
-            body["order_by"] = list(order_by)
-        if page_token:
-            body["page_token"] = page_token
-        return body
-
     # registered models
     def create_registered_model(
         self, name: str, tags: Mapping[str, str] | None = None, description: str | None = None
@@ -106,7 +92,7 @@ class RestRegistryStore:
         page_token: str | None = None,
     ) -> tuple[list[RegisteredModel], str | None]:
         got = self._call("POST", "registered-models/search",
-                         self._search_body(filter_string, max_results, order_by, page_token))
+                         search_body(max_results, filter_string, order_by, page_token))
         return ([model_from(m) for m in got.get("registered_models") or ()],
                 got.get("next_page_token") or None)
 
@@ -165,7 +151,7 @@ class RestRegistryStore:
         page_token: str | None = None,
     ) -> tuple[list[ModelVersion], str | None]:
         got = self._call("POST", "model-versions/search",
-                         self._search_body(filter_string, max_results, order_by, page_token))
+                         search_body(max_results, filter_string, order_by, page_token))
         return ([version_from(v) for v in got.get("model_versions") or ()],
                 got.get("next_page_token") or None)
 

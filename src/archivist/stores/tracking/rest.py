@@ -128,6 +128,24 @@ def logged_model_from(d: dict[str, Any]) -> LoggedModel:
     )
 
 
+def search_body(
+    max_results: int,
+    filter_string: str | None,
+    order_by: Sequence[str] | None,
+    page_token: str | None,
+    **fields: Any,
+) -> dict[str, Any]:
+    """A search request's JSON: the given fields, plus filter/order/token when set."""
+    body: dict[str, Any] = {"max_results": max_results, **fields}
+    if filter_string:
+        body["filter"] = filter_string
+    if order_by:
+        body["order_by"] = list(order_by)
+    if page_token:
+        body["page_token"] = page_token
+    return body
+
+
 def metric_json(m: Metric) -> dict[str, Any]:
     """A metric as MLflow's JSON, checked as the SQL store checks it (same errors)."""
     key = check_key(m.key, "metric")
@@ -218,13 +236,8 @@ class RestTrackingStore:
         order_by: list[str] | None = None,
         page_token: str | None = None,
     ) -> Page:
-        body: dict[str, Any] = {"view_type": ViewType(view_type).value, "max_results": max_results}
-        if filter_string:
-            body["filter"] = filter_string
-        if order_by:
-            body["order_by"] = list(order_by)
-        if page_token:
-            body["page_token"] = page_token
+        body = search_body(max_results, filter_string, order_by, page_token,
+                           view_type=ViewType(view_type).value)
         got = self._call("POST", f"{API}/experiments/search", body)
         return Page(
             [experiment_from(e) for e in got.get("experiments") or ()],
@@ -347,17 +360,9 @@ class RestTrackingStore:
         order_by: list[str] | None = None,
         page_token: str | None = None,
     ) -> Page:
-        body: dict[str, Any] = {
-            "experiment_ids": [str(e) for e in experiment_ids],
-            "run_view_type": ViewType(view_type).value,
-            "max_results": max_results,
-        }
-        if filter_string:
-            body["filter"] = filter_string
-        if order_by:
-            body["order_by"] = list(order_by)
-        if page_token:
-            body["page_token"] = page_token
+        body = search_body(max_results, filter_string, order_by, page_token,
+                           experiment_ids=[str(e) for e in experiment_ids],
+                           run_view_type=ViewType(view_type).value)
         got = self._call("POST", f"{API}/runs/search", body)
         return Page([run_from(r) for r in got.get("runs") or ()], got.get("next_page_token") or None)
 
