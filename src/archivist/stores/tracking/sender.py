@@ -45,6 +45,7 @@ class BatchSender:
         self._items: list[tuple[str, list[Metric], list[RunTag]]] = []
         self._count = 0
         self._in_flight = 0
+        self._urgent = False  # a flush is waiting: send without waiting for more
         self._error: BaseException | None = None
         self._thread: threading.Thread | None = None
         self._pid = os.getpid()
@@ -78,6 +79,7 @@ class BatchSender:
         with self._cond:
             if self._items:
                 self._ensure_thread()
+                self._urgent = True
                 self._cond.notify_all()
             while (self._items or self._in_flight) and self._error is None:
                 self._cond.wait()
@@ -102,12 +104,13 @@ class BatchSender:
                 while not self._items:
                     self._cond.wait()
                 first = time.monotonic()
-                while self._count < _FLUSH_AT and self._error is None:
+                while self._count < _FLUSH_AT and not self._urgent:
                     left = _MAX_WAIT - (time.monotonic() - first)
                     if left <= 0 or not self._cond.wait(left):
                         break
                 items, self._items = self._items, []
                 self._in_flight, self._count = self._count, 0
+                self._urgent = False
             try:
                 for run_id, metrics, tags in _merge(items):
                     self._send(run_id, metrics, (), tags)
