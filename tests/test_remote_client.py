@@ -145,6 +145,13 @@ def test_cli_works_against_a_server(server: Server, tmp_path: Path) -> None:
     )
     assert out.returncode == 0, out.stderr
     assert "via-http" in out.stdout
+    for command in ("gc", "verify"):
+        out = subprocess.run(
+            [sys.executable, "-m", "archivist", command, "--tracking-uri", server.url],
+            capture_output=True, text=True, env=server_env(), cwd=tmp_path, timeout=120,
+        )
+        assert out.returncode == 1 and out.stderr.startswith("error: ")
+        assert "run on the server" in out.stderr, out.stderr
 
 
 def test_push_to_a_server_and_pull_back(server: Server, tmp_path: Path) -> None:

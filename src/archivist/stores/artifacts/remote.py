@@ -77,6 +77,18 @@ class RemoteArtifactStore(ArtifactStore):
         #: bytes of blob content sent by this store (for reports and benchmarks)
         self.bytes_sent = 0
 
+    @property  # type: ignore[override]
+    def blobs(self) -> Any:
+        raise InvalidArgument(
+            f"{self.tracking.uri} is a tracking server: its blobs are reached through the "
+            "server, and 'archivist gc' / 'archivist verify' run on the server's machine "
+            "(with --tracking-uri set to its --backend-store-uri)"
+        )
+
+    @blobs.setter
+    def blobs(self, value: Any) -> None:
+        pass  # ArtifactStore.__init__ sets it; a remote store has none
+
     def _blob_url(self, owner_id: str, digest: str) -> str:
         return f"{self._base}/owners/{owner_id}/blobs/{digest}"
 
