@@ -29,6 +29,11 @@ class LoggedModelsMixin:
     _tracking: SqlTrackingStore
 
     @property
+    def _remote(self) -> Any:
+        """The tracking store when it is a server's (it answers these calls itself), else None."""
+        return None if hasattr(self._tracking, "db") else self._tracking
+
+    @property
     def _model_sql(self) -> LoggedModelSql:
         from archivist.stores.tracking.logged_models import LoggedModelSql
 
@@ -70,6 +75,9 @@ class LoggedModelsMixin:
 
     def delete_logged_model_tag(self, model_id: str, key: str) -> None:
         self._tracking.get_logged_model(model_id)
+        if self._remote is not None:
+            self._remote.delete_logged_model_tag(model_id, key)
+            return
         self._model_sql.delete_tag(model_id, key)
 
     def delete_logged_model(self, model_id: str) -> None:
@@ -78,10 +86,16 @@ class LoggedModelsMixin:
     def log_model_params(self, model_id: str, params: dict[str, Any]) -> None:
         """Add params to a logged model (an existing key keeps its value, as for runs)."""
         self._tracking.get_logged_model(model_id)
+        if self._remote is not None:
+            self._remote.log_logged_model_params(model_id, {k: str(v) for k, v in params.items()})
+            return
         self._model_sql.add_params(model_id, {k: str(v) for k, v in params.items()})
 
     def link_metrics_to_model(self, metrics: Sequence[Metric]) -> None:
         """Record points (each with ``model_id`` set) as the model's metrics."""
+        if self._remote is not None:
+            self._remote.link_metrics_to_model(metrics)
+            return
         self._model_sql.log_metrics(metrics)
 
     def search_logged_models(
@@ -121,6 +135,11 @@ class LoggedModelsMixin:
 
         ids = [experiment_ids] if isinstance(experiment_ids, str) else list(experiment_ids)
         size = _check_max_results(100 if max_results is None else max_results)
+        if self._remote is not None:
+            items, token = self._remote.search_logged_models_page(
+                ids, filter_string, datasets, size, order_by, page_token
+            )
+            return PagedList(items, token)
         offset = _decode_token(page_token)
         found, more = self._model_sql.search(
             [_experiment_int(e) for e in ids], filter_string, datasets, size, order_by, offset,

@@ -12,8 +12,9 @@ Every blob endpoint names the *owner* (a run id or a logged-model id) the bytes 
   joined bytes are verified against ``digest`` before the blob exists.
 - ``GET|POST|DELETE /owners/{owner}/entries``: list, commit (by digests already stored),
   delete tree entries.
-- ``POST /runs/import``, ``POST /logged-models/import``, ``GET /logged-models/find``: what
-  push/pull and the REST store need beyond MLflow's API (keeping ids).
+- ``POST /runs/import``, ``POST /logged-models/import``, ``GET /logged-models/find``,
+  ``POST /logged-models/{id}/metrics``: what push/pull and the REST store need beyond
+  MLflow's API (keeping ids, linking a run's metrics to a model without re-logging them).
 
 Access: reading bytes always goes through an owner whose tree names the digest, so knowing
 a digest is not enough. ``_usable`` is the one place that decides which stored digests a
@@ -371,6 +372,25 @@ def find_logged_model(call: Call) -> dict[str, Any]:
     return {"model_id": found.model_id} if found is not None else {}
 
 
+def link_model_metrics(call: Call) -> dict[str, Any]:
+    """Record metric points as a logged model's (what ``log_model`` links from its run)."""
+    from archivist.entities import Metric
+    from archivist.stores.tracking.logged_models import LoggedModelSql
+
+    model_id = call.path["model_id"]
+    points = []
+    for m in call.msg.objects("metrics"):
+        value = m.number("value", required=True)
+        assert value is not None
+        points.append(Metric(
+            m.required("key"), value, m.integer("timestamp", default=0) or 0,
+            m.integer("step", default=0) or 0, model_id=model_id, run_id=m.text("run_id"),
+            dataset_name=m.text("dataset_name"), dataset_digest=m.text("dataset_digest"),
+        ))
+    LoggedModelSql(call.stores.tracking.db).log_metrics(points)
+    return {}
+
+
 def _owner_routes() -> list[BaseRoute]:
     base = "/owners/{owner_id}"
     return [
@@ -389,4 +409,5 @@ routes: list[BaseRoute] = [
     api("/runs/import", import_run, ["POST"], prefix=PREFIX),
     api("/logged-models/import", import_logged_model, ["POST"], prefix=PREFIX),
     api("/logged-models/find", find_logged_model, ["GET"], prefix=PREFIX),
+    api("/logged-models/{model_id}/metrics", link_model_metrics, ["POST"], prefix=PREFIX),
 ]

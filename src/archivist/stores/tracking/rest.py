@@ -432,6 +432,55 @@ class RestTrackingStore:
                 break
         return out
 
+    def link_metrics_to_model(self, metrics: Sequence[Metric]) -> None:
+        """Record points (each with ``model_id``) as their logged model's metrics."""
+        by_model: dict[str, list[dict[str, Any]]] = {}
+        for m in metrics:
+            d = metric_json(m)
+            for field in ("run_id", "dataset_name", "dataset_digest"):
+                if getattr(m, field, None):
+                    d[field] = getattr(m, field)
+            by_model.setdefault(str(m.model_id), []).append(d)
+        for model_id, points in by_model.items():
+            self._call("POST", f"{NATIVE}/logged-models/{model_id}/metrics", {"metrics": points})
+
+    def delete_logged_model_tag(self, model_id: str, key: str) -> None:
+        from urllib.parse import quote
+
+        self._call("DELETE", f"{API}/logged-models/{model_id}/tags/{quote(key, safe='')}",
+                   {"model_id": model_id})
+
+    def log_logged_model_params(self, model_id: str, params: dict[str, str]) -> None:
+        self._call("POST", f"{API}/logged-models/{model_id}/params",
+                   {"model_id": model_id, "params": kv_json(params)})
+
+    def search_logged_models_page(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str | None,
+        datasets: Sequence[dict[str, Any]] | None,
+        max_results: int,
+        order_by: Sequence[Any] | None,
+        page_token: str | None,
+    ) -> tuple[list[LoggedModel], str | None]:
+        """One page of MLflow's ``logged-models/search``."""
+        order = [
+            o if isinstance(o, dict) else {
+                "field_name": str(o).split()[0],
+                "ascending": not str(o).upper().endswith(" DESC"),
+            }
+            for o in order_by or ()
+        ]
+        body = search_body(max_results, filter_string, None, page_token,
+                           experiment_ids=[str(e) for e in experiment_ids])
+        if order:
+            body["order_by"] = order
+        if datasets:
+            body["datasets"] = list(datasets)
+        got = self._call("POST", f"{API}/logged-models/search", body)
+        return ([logged_model_from(m) for m in got.get("models") or ()],
+                got.get("next_page_token") or None)
+
     def delete_logged_model(self, model_id: str) -> None:
         self._call("DELETE", f"{API}/logged-models/{model_id}", {"model_id": model_id})
 
