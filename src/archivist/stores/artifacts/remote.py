@@ -182,6 +182,20 @@ class RemoteArtifactStore(ArtifactStore):
             _artifact_name(local, rel)
         return self._log_files(owner_id, [(local, join(base, rel)) for local, rel in files])
 
+    def log_many_bytes(self, owner_id: str, files: list[tuple[str, bytes]]) -> list[TreeEntry]:
+        """Log several small in-memory files with one dedup query and one commit."""
+        entries = [TreeEntry(validate_artifact_path(p, name="artifact_file"), hash_bytes(d), len(d))
+                   for p, d in files]
+        missing = self.missing_blobs(owner_id, {e.digest for e in entries})
+        for e, (_, data) in zip(entries, files, strict=True):
+            if e.digest in missing:
+                self.http.upload("PUT", self._blob_url(owner_id, e.digest),
+                                 lambda d=data: d)  # type: ignore[misc]
+                self.bytes_sent += len(data)
+                missing.discard(e.digest)
+        self.tracking.put_tree_entries(owner_id, entries)
+        return entries
+
     def log_bytes(self, owner_id: str, artifact_file: str, data: bytes) -> TreeEntry:
         path = validate_artifact_path(artifact_file, name="artifact_file")
         if not path:
