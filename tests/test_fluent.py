@@ -320,3 +320,17 @@ def test_client_without_uri_follows_set_tracking_uri(tmp_path: Path, monkeypatch
     client = archivist.ArchivistClient()
     assert "from-code" in client.tracking_uri
     assert client.get_run(run.info.run_id).data.params == {"p": "1"}
+
+
+def test_run_data_keeps_latest_metric_points_out_of_its_dictionary() -> None:
+    import archivist
+
+    with archivist.start_run() as run:
+        archivist.log_metric("acc", 0.5, step=1, timestamp=10)
+        archivist.log_metric("acc", 0.7, step=3, timestamp=20)
+    data = archivist.get_run(run.info.run_id).data
+    point = data.latest_metrics["acc"]
+    assert (point.value, point.step, point.timestamp) == (0.7, 3, 20)
+    assert data.metrics == {"acc": 0.7}
+    assert set(dict(data)) == {"metrics", "params", "tags"}
+    assert "latest_metrics" not in data.to_dictionary()

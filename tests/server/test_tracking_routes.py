@@ -82,8 +82,8 @@ def test_run_logging_round_trip(app_client: InProcess) -> None:
     assert got["info"]["status"] == "FINISHED" and got["info"]["end_time"] == 9
     data = got["data"]
     assert {p["key"]: p["value"] for p in data["params"]} == {"lr": "0.1", "depth": "3"}
-    metrics = {m["key"]: m["value"] for m in data["metrics"]}
-    assert metrics["acc"] == 0.7 and metrics["loss"] == "NaN"
+    metrics = {m["key"]: (m["value"], m["step"], m["timestamp"]) for m in data["metrics"]}
+    assert metrics["acc"] == (0.7, 2, 6) and metrics["loss"] == ("NaN", 0, 6)
     tags = {t["key"]: t["value"] for t in data["tags"]}
     assert tags["t2"] == "v2" and "t" not in tags
     hist = app_client.api("GET", "metrics/get-history", {"run_id": run_id, "metric_key": "acc"})

@@ -32,12 +32,15 @@ class Entity:
     __slots__ = ()
     #: read-only properties yielded after the fields (MLflow's names for the same data)
     _derived: ClassVar[tuple[str, ...]] = ()
+    #: fields kept for our own use and left out of iteration and ``to_dictionary``
+    _hidden: ClassVar[tuple[str, ...]] = ()
     #: field -> entity class, for fields holding nested entities (or lists of them)
     _nested: ClassVar[dict[str, type[Entity]]] = {}
 
     def __iter__(self) -> Iterator[tuple[str, Any]]:
         for f in dataclasses.fields(self):  # type: ignore[arg-type]
-            yield f.name, getattr(self, f.name)
+            if f.name not in self._hidden:
+                yield f.name, getattr(self, f.name)
         for name in self._derived:
             yield name, getattr(self, name)
 

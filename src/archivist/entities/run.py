@@ -70,9 +70,14 @@ class RunInfo(Entity):
 
 @dataclass(frozen=True, slots=True)
 class RunData(Entity):
+    """A run's params, tags and latest metric values; ``latest_metrics`` keeps each latest point."""
+
     metrics: dict[str, float] = field(default_factory=dict)
     params: dict[str, str] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
+    latest_metrics: dict[str, Metric] = field(default_factory=dict, repr=False, compare=False)
+
+    _hidden = ("latest_metrics",)
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from archivist.entities import Experiment, LoggedModel, Metric, Run, RunInfo
+from archivist.entities import Experiment, LoggedModel, Metric, Run, RunData, RunInfo
 from archivist.entities.registry import ModelVersion, RegisteredModel
 from archivist.server.routing import json_number
 
@@ -75,15 +75,20 @@ def inputs_json(run: Run) -> dict[str, Any]:
     return out
 
 
+def _latest_json(data: RunData, key: str, value: float) -> dict[str, Any]:
+    point = data.latest_metrics.get(key)
+    return {
+        "key": key, "value": json_number(value),
+        "timestamp": point.timestamp if point else 0, "step": point.step if point else 0,
+    }
+
+
 def run_json(run: Run) -> dict[str, Any]:
     d = run.data
     return {
         "info": run_info_json(run.info),
         "data": {
-            "metrics": [
-                {"key": k, "value": json_number(v), "timestamp": 0, "step": 0}
-                for k, v in d.metrics.items()
-            ],
+            "metrics": [_latest_json(d, k, v) for k, v in d.metrics.items()],
             "params": tags_json(d.params),
             "tags": tags_json(d.tags),
         },

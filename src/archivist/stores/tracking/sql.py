@@ -540,18 +540,24 @@ class SqlTrackingStore(DatasetStoreMixin):
         params: dict[str, dict[str, str]] = defaultdict(dict)
         tags: dict[str, dict[str, str]] = defaultdict(dict)
         metrics: dict[str, dict[str, float]] = defaultdict(dict)
+        latest: dict[str, dict[str, Metric]] = defaultdict(dict)
         for chunk_start in range(0, len(run_ids), 500):
             chunk = run_ids[chunk_start : chunk_start + 500]
             for rid, k, v in self._rows_for_runs(conn, "SELECT run_id, key, value FROM params", chunk):
                 params[rid][k] = v
             for rid, k, v in self._rows_for_runs(conn, "SELECT run_id, key, value FROM tags", chunk):
                 tags[rid][k] = v
-            for rid, k, v, nan in self._rows_for_runs(
-                conn, "SELECT run_id, key, value, is_nan FROM latest_metrics", chunk
+            for rid, k, v, nan, ts, step in self._rows_for_runs(
+                conn, "SELECT run_id, key, value, is_nan, timestamp, step FROM latest_metrics", chunk
             ):
-                metrics[rid][k] = math.nan if nan else v
+                value = math.nan if nan else v
+                metrics[rid][k] = value
+                latest[rid][k] = Metric(k, value, ts, step, run_id=rid)
         return {
-            rid: RunData(metrics=metrics.get(rid, {}), params=params.get(rid, {}), tags=tags.get(rid, {}))
+            rid: RunData(
+                metrics=metrics.get(rid, {}), params=params.get(rid, {}), tags=tags.get(rid, {}),
+                latest_metrics=latest.get(rid, {}),
+            )
             for rid in run_ids
         }
 
