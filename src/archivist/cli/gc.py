@@ -12,8 +12,8 @@ __all__ = ["gc"]
 @click.command("gc")
 @click.option(
     "--grace-seconds", type=click.FloatRange(min=0), metavar="SECONDS",
-    help="Keep unreferenced blobs written or used less than this long ago; this protects "
-    "writers running meanwhile  [default: $ARCHIVIST_GC_GRACE_SECONDS, else 3600].",
+    help="Keep unreferenced blobs written or used less than this long ago (writers running "
+    "meanwhile are safe whatever it is)  [default: $ARCHIVIST_GC_GRACE_SECONDS, else 3600].",
 )
 @click.option("--dry-run", is_flag=True, help="Report what would be deleted; delete nothing.")
 @click.option(
@@ -33,9 +33,10 @@ def gc(
 ) -> None:
     """Delete stored blobs that no artifact references.
 
-    Safe to run while other processes log artifacts, as long as the grace period is
-    longer than a log call takes. Also removes temporary files that crashed writers
-    left behind.
+    Safe to run while other processes log artifacts, whatever the grace period: a
+    blob is only deleted while no artifact commit is under way, and a commit stores
+    again any blob gc took. Also removes temporary files that crashed writers left
+    behind (never one a live writer holds).
 
     Example:
 

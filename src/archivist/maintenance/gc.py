@@ -1,16 +1,18 @@
-"""Reclaim blobs that no artifact references: mark from SQL, sweep with a grace period.
+"""Reclaim blobs that no artifact references: mark from SQL, sweep under a lock.
 
-Safety against concurrent writers rests on three things:
+Safety against concurrent writers does not depend on the grace period (0 is safe):
 
-- A writer stores its blobs first and commits the tree rows that reference them after.
-- gc lists the stored blobs *before* it reads the referenced set. A blob whose rows were
-  committed before that read is therefore kept; only a blob whose rows are still in
-  flight can look unreferenced, and such a blob was just written or touched (dedup
-  touches the blob it reuses), so the grace period protects it.
-- The sweep uses ``BlobStore.delete_if_older``, which (locally) renames the blob away
-  before deleting it and puts it back if a writer touched it in between.
+- A writer stores its blobs first; then, in the transaction that commits the tree rows
+  referencing them, with gc's sweep held off, it checks they still exist and stores again
+  any that gc removed meanwhile (``ArtifactStore._commit``, ``stores/db/gc_lock.py``).
+- gc deletes candidates in batches, each in a transaction that holds tree commits off and
+  first re-reads which of the batch are referenced. So a blob is only deleted if it was
+  unreferenced at a moment no commit was under way, and no committed row ever points at a
+  deleted blob.
+- Temp files of live writers are locked; gc removes only those whose writer is gone.
 
-A grace period of 0 gives up the second protection: use it only when nothing writes.
+The grace period only decides how long unreferenced blobs are kept (e.g. for a writer that
+is slow to commit, so it need not store them twice).
 """
 
 from __future__ import annotations
@@ -33,12 +35,14 @@ __all__ = ["GcReport", "GcTracking", "deleted_run_ids", "gc"]
 
 _PAGE = 1000
 _IDS_PER_SEARCH = 100
+_SWEEP_BATCH = 500  # blobs deleted per transaction: tree commits wait at most one batch
 
 
 class GcTracking(Protocol):
     """What gc needs from a tracking store."""
 
     def referenced_digests(self) -> set[str]: ...
+    def sweep_unreferenced(self, digests: Sequence[str], delete: Callable[[str], bool]) -> list[str]: ...
     def iter_all_entries(self) -> Iterable[tuple[str, TreeEntry]]: ...
     def delete_tree_entries(self, owner_id: str, prefix: str = "") -> int: ...
     def unregistered_deleted_model_ids(self) -> list[str]: ...
@@ -71,7 +75,7 @@ class GcReport:
         deleted: unreferenced blobs deleted (would be deleted, in a dry run).
         bytes_freed: stored bytes of the deleted blobs (0 when the store cannot tell).
         kept_recent: unreferenced blobs kept because they are younger than the grace
-            period (or were re-used by a writer while gc ran).
+            period (or became referenced while gc ran).
         tmp_removed: stale temporary files removed.
         runs_purged: deleted runs whose artifact entries were removed.
         models_purged: deleted logged models (used by no registered version) whose artifact
@@ -156,9 +160,9 @@ def gc(
         tracking_store: where the artifact trees are (an ``SqlTrackingStore``).
         blob_store: where their bytes are.
         grace_seconds: keep unreferenced blobs written or touched less than this many
-            seconds ago; default ``ARCHIVIST_GC_GRACE_SECONDS`` (an hour). It is what
-            protects writers running at the same time, so keep it well above the time a
-            log call takes.
+            seconds ago; default ``ARCHIVIST_GC_GRACE_SECONDS`` (an hour). Writers running
+            at the same time are safe whatever it is (see the module docstring); a short
+            one only makes a slow writer store a blob twice.
         dry_run: report what would be deleted; change nothing.
         purge_deleted_runs: first remove the artifact entries of runs whose lifecycle
             stage is 'deleted', and of deleted logged models that no registered model
@@ -216,24 +220,24 @@ def gc(
     else:
         referenced = tracking_store.referenced_digests()
 
-    n_referenced = deleted = bytes_freed = kept = 0
+    candidates = [d for d in stored if d not in referenced]
+    n_referenced = len(stored) - len(candidates)
+    deleted = bytes_freed = 0
     would_go: list[str] = []
-    for digest in stored:
-        if digest in referenced:
-            n_referenced += 1
-            continue
-        size = _stored_size(blob_store, digest)
+    for start in range(0, len(candidates), _SWEEP_BATCH):
+        batch = candidates[start : start + _SWEEP_BATCH]
+        sizes = {d: _stored_size(blob_store, d) for d in batch}
         if dry_run:
-            gone = blob_store.age_seconds(digest) >= grace
+            gone = [d for d in batch if blob_store.age_seconds(d) >= grace]
         else:
-            gone = blob_store.delete_if_older(digest, grace)
-        if gone:
-            deleted += 1
-            bytes_freed += size
-            if dry_run:
-                would_go.append(digest)
-        else:
-            kept += 1
+            gone = tracking_store.sweep_unreferenced(
+                batch, lambda d: blob_store.delete_if_older(d, grace)
+            )
+        if dry_run:
+            would_go.extend(gone)
+        deleted += len(gone)
+        bytes_freed += sum(sizes[d] for d in gone)
+    kept = len(candidates) - deleted
 
     packs_deleted = packs_repacked = 0
     collect_chunks = getattr(blob_store, "collect_chunks", None)

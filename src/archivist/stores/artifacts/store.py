@@ -6,12 +6,12 @@ import contextlib
 import os
 import stat
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
 from archivist.entities import FileInfo, TreeEntry
-from archivist.errors import ArchivistError, InvalidArgument, ResourceNotFound
+from archivist.errors import ArchivistError, InvalidArgument, InvalidState, ResourceNotFound
 from archivist.paths import join, validate_artifact_file, validate_artifact_path
 from archivist.stores._readonly import read_only_error
 from archivist.stores.artifacts.sources import (
@@ -163,6 +163,10 @@ def _refuse_entry(root: Path, path: str, rel: str) -> None:
     check_regular(path, f"{rel!r} in local_dir '{root}'")
 
 
+def _path_of(entries: list[TreeEntry], digest: str) -> str:
+    return next(e.path for e in entries if e.digest == digest)
+
+
 class ArtifactStore:
     """Logs, lists, reads and downloads the artifact tree of an owner (run or model)."""
 
@@ -194,7 +198,7 @@ class ArtifactStore:
                 f"local_path {os.fspath(local_path)!r} cannot be read (permission denied)"
             ) from None
         entry = TreeEntry(target, digest, size)
-        self.tracking.put_tree_entries(owner_id, [entry])
+        self._commit(owner_id, [entry], {digest: lambda: self.blobs.put_file(path)})
         return entry
 
     def log_dir(
@@ -214,7 +218,8 @@ class ArtifactStore:
             TreeEntry(join(base, rel), digest, size)
             for (_, rel), (digest, size) in zip(files, stored, strict=True)
         ]
-        self.tracking.put_tree_entries(owner_id, entries)
+        again = {e.digest: (lambda p=p: self.blobs.put_file(p)) for e, p in zip(entries, paths, strict=True)}
+        self._commit(owner_id, entries, again)
         return entries
 
     def log_bytes(self, owner_id: str, artifact_file: str, data: bytes) -> TreeEntry:
@@ -222,7 +227,7 @@ class ArtifactStore:
         path = validate_artifact_file(artifact_file)
         digest, size = self.blobs.put_bytes(data)
         entry = TreeEntry(path, digest, size)
-        self.tracking.put_tree_entries(owner_id, [entry])
+        self._commit(owner_id, [entry], {digest: lambda: self.blobs.put_bytes(data)})
         return entry
 
     # -- transfer primitives (push/pull; a remote store sends these over HTTP) ----------
@@ -241,8 +246,42 @@ class ArtifactStore:
         return self.blobs.open(digest)
 
     def commit_entries(self, owner_id: str, entries: list[TreeEntry]) -> None:
-        """Add entries to ``owner_id``'s tree; their blobs must already be stored."""
-        self.tracking.put_tree_entries(owner_id, entries)
+        """Add entries to ``owner_id``'s tree; their blobs must already be stored.
+
+        Raises:
+            InvalidState: a blob is not stored (never sent, or gc removed it since): send
+                the blobs ``missing_blobs`` names again, then commit again.
+        """
+
+        def ensure(digests: list[str]) -> None:
+            gone = sorted(set(digests) - self.blobs.has_many(digests))
+            if gone:
+                raise InvalidState(
+                    f"{len(gone)} blob(s) named by the entries for {owner_id} are not stored "
+                    f"(first: {gone[0]} for {_path_of(entries, gone[0])!r}); send them again "
+                    "(missing_blobs lists them), then commit again"
+                )
+
+        self.tracking.put_tree_entries(owner_id, entries, ensure=ensure)
+
+    def _commit(
+        self,
+        owner_id: str,
+        entries: list[TreeEntry],
+        again: Mapping[str, Callable[[], tuple[str, int]]],
+    ) -> None:
+        """Commit tree rows, storing again (with gc held off) any blob gc took meanwhile."""
+
+        def ensure(digests: list[str]) -> None:
+            present = self.blobs.has_many(digests)
+            for digest in digests:
+                if digest not in present and again[digest]()[0] != digest:
+                    raise InvalidArgument(
+                        f"a file logged as {owner_id}/{_path_of(entries, digest)} changed while "
+                        "it was being logged; log it again once nothing writes to it"
+                    )
+
+        self.tracking.put_tree_entries(owner_id, entries, ensure=ensure)
 
     # -- reading ---------------------------------------------------------------------
     def entries(self, owner_id: str, path: str = "") -> list[TreeEntry]:

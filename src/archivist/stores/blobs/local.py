@@ -24,7 +24,7 @@ import shutil
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -80,6 +80,19 @@ def _hardlink(src: str, dst: str) -> bool:
         return False
 
 
+def _lock(fd: int, *, blocking: bool) -> bool:
+    """Take an exclusive ``flock`` on ``fd``; False if another process holds one."""
+    try:
+        import fcntl
+    except ImportError:  # no flock here: temp files are then only protected by age
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX if blocking else fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
 def _fsync_dir(path: str) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -125,8 +138,29 @@ class LocalBlobStore(BlobStore):
             return Path(raw + ".zst"), True
         return None
 
-    def _tmpfile(self) -> str:
-        return str(self._tmp / f"{uuid.uuid4().hex}.tmp")
+    @contextlib.contextmanager
+    def _locked_tmp(self) -> Iterator[str]:
+        """A new temp file, locked (``flock``) while this writer uses it; removed after.
+
+        gc's :meth:`clean_tmp` removes only temp files it can lock, i.e. files whose writer
+        is gone (the kernel drops a dead process's locks), whatever their age.
+        """
+        while True:
+            path = str(self._tmp / f"{uuid.uuid4().hex}.tmp")
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            _lock(fd, blocking=True)
+            try:  # a gc may have taken it between the create and the lock
+                if os.stat(path).st_ino == os.fstat(fd).st_ino:
+                    break
+            except FileNotFoundError:
+                pass
+            os.close(fd)
+        try:
+            yield path
+        finally:
+            with contextlib.suppress(FileNotFoundError):  # installed: it has moved
+                os.unlink(path)
+            os.close(fd)
 
     # -- primitives ----------------------------------------------------------------------
     def has(self, digest: str) -> bool:
@@ -158,8 +192,7 @@ class LocalBlobStore(BlobStore):
         head += data.read(_SMALL - len(head))
         compress = worth_compressing(head)
         hasher = new_hasher(algorithm)
-        tmp = self._tmpfile()
-        try:
+        with self._locked_tmp() as tmp:
             with open(tmp, "wb") as out:
                 if compress:
                     with compressor().stream_writer(out, closefd=False) as zw:
@@ -184,9 +217,6 @@ class LocalBlobStore(BlobStore):
                     "it was being stored or the digest is wrong"
                 )
             self._install(tmp, digest, compress)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
 
     def _install(self, tmp: str, digest: str, compressed: bool) -> None:
         final = self._path(digest)
@@ -333,7 +363,15 @@ class LocalBlobStore(BlobStore):
             if os.stat(path) != st:  # changed while we hashed it: store the good bytes anew
                 return False
             self._marks.mark(digest, st)
-        return self.touch(digest)
+        # No touch: gc cannot take it from under the commit that will reference it
+        # (the commit re-checks under gc's lock), and utime would change its ctime.
+        return True
+
+    def has_many(self, digests: Iterable[str]) -> set[str]:
+        wanted = list(digests)
+        found = self._pack.has_many(wanted)
+        found.update(d for d in wanted if d not in found and self._find(d) is not None)
+        return found
 
     def _file_intact(self, digest: str, path: Path, compressed: bool) -> bool:
         try:
@@ -422,10 +460,13 @@ class LocalBlobStore(BlobStore):
             os.replace(path, trash)
         except FileNotFoundError:
             return False
-        if time.time() - trash.stat().st_mtime < seconds and not path.exists():
-            os.replace(trash, path)
-            return False
-        os.unlink(trash)
+        try:
+            if time.time() - trash.stat().st_mtime < seconds and not path.exists():
+                os.replace(trash, path)
+                return False
+            os.unlink(trash)
+        except FileNotFoundError:  # another gc cleaned it up
+            pass
         return True
 
     def stored_size(self, digest: str) -> int:
@@ -457,8 +498,7 @@ class LocalBlobStore(BlobStore):
                 # (artifacts/sources.py) reads it again, a bounded number of times
                 self.put(digest, f)  # type: ignore[arg-type]
             return digest, size
-        tmp = self._tmpfile()
-        try:
+        with self._locked_tmp() as tmp:
             shutil.copyfile(path, tmp)  # sendfile / copy_file_range: no bytes through Python
             after = os.stat(path)
             # a change within a clock tick of the last one may not move the timestamps:
@@ -475,9 +515,6 @@ class LocalBlobStore(BlobStore):
                 finally:
                     os.close(fd)
             self._install(tmp, digest, False)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
         return digest, size
 
     def put_files(
@@ -546,14 +583,26 @@ class LocalBlobStore(BlobStore):
                 os.unlink(tmp)
 
     def clean_tmp(self, older_than: float) -> int:
-        """Remove temp files left by crashed writers; returns how many."""
+        """Remove temp files of writers that are gone, untouched for ``older_than`` seconds.
+
+        A live writer holds a lock on its temp file (:meth:`_locked_tmp`), so it is never
+        removed under the writer, whatever ``older_than`` is. Returns how many were removed.
+        """
         n = 0
         now = time.time()
         for entry in os.scandir(self._tmp):
             try:
-                if now - entry.stat().st_mtime > older_than:
+                if not entry.is_file(follow_symlinks=False) or now - entry.stat().st_mtime < older_than:
+                    continue
+                fd = os.open(entry.path, os.O_RDONLY)
+            except FileNotFoundError:
+                continue
+            try:
+                if _lock(fd, blocking=False) and os.stat(entry.path).st_ino == os.fstat(fd).st_ino:
                     os.unlink(entry.path)
                     n += 1
             except FileNotFoundError:
                 pass
+            finally:
+                os.close(fd)
         return n

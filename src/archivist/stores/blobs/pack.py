@@ -72,6 +72,15 @@ class Pack:
             is not None
         )
 
+    def has_many(self, digests: list[str]) -> set[str]:
+        found: set[str] = set()
+        conn = self._conn()
+        for start in range(0, len(digests), 500):
+            chunk = digests[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            found.update(r[0] for r in conn.execute(f"SELECT digest FROM blobs WHERE digest IN ({marks})", chunk))
+        return found
+
     def touch(self, digest: str) -> bool:
         cur = self._conn().execute(
             "UPDATE blobs SET mtime = ? WHERE digest = ?", (time.time(), digest)

@@ -6,7 +6,7 @@ and returns plain entities, so a remote implementation is a mapping onto request
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
@@ -82,7 +82,13 @@ class TrackingStore(Protocol):
     ) -> Page: ...
 
     # artifact trees (owner = run id or logged-model id)
-    def put_tree_entries(self, owner_id: str, entries: Sequence[TreeEntry]) -> None: ...
+    def put_tree_entries(
+        self,
+        owner_id: str,
+        entries: Sequence[TreeEntry],
+        *,
+        ensure: Callable[[list[str]], object] | None = None,
+    ) -> None: ...
     def list_tree_entries(self, owner_id: str, prefix: str = "") -> list[TreeEntry]: ...
     def delete_tree_entries(self, owner_id: str, prefix: str = "") -> int: ...
     def referenced_digests(self) -> set[str]: ...

@@ -9,7 +9,7 @@ import re
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Table, bindparam, delete, func, or_, select, text, update
@@ -32,6 +32,7 @@ from archivist.entities import (
 )
 from archivist.errors import InvalidArgument, InvalidState, ResourceAlreadyExists, ResourceNotFound
 from archivist.stores.db.engine import Database
+from archivist.stores.db.gc_lock import hold_for_commit, hold_for_sweep
 from archivist.stores.db.schema import (
     ArtifactEntryRow,
     ExperimentRow,
@@ -991,16 +992,45 @@ class SqlTrackingStore(DatasetStoreMixin):
         return sorted(r[0] for r in rows)
 
     # -------------------------------------------------------------- artifact trees
-    def put_tree_entries(self, owner_id: str, entries: Sequence[TreeEntry]) -> None:
-        """Add or replace entries in one transaction (after their blobs exist)."""
+    def put_tree_entries(
+        self,
+        owner_id: str,
+        entries: Sequence[TreeEntry],
+        *,
+        ensure: Callable[[list[str]], object] | None = None,
+    ) -> None:
+        """Add or replace entries in one transaction (after their blobs exist).
+
+        ``ensure(digests)`` runs inside the transaction with gc's sweep held off
+        (``stores/db/gc_lock.py``): it must make sure every blob exists (storing again any
+        that gc removed since it was written), so committed rows never point at nothing.
+        """
         if not entries:
             return
         rows = {e.path: {"owner_id": owner_id, "path": e.path, "digest": e.digest, "size": e.size}
                 for e in entries}
         with self.db.write() as conn:
+            hold_for_commit(conn, self.dialect)
             if len(owner_id) == 32:
                 self._check_run_active(conn, owner_id)
+            if ensure is not None:
+                ensure(sorted({e.digest for e in entries}))
             self._x(conn, _UPSERT_ENTRY, list(rows.values()))
+
+    def sweep_unreferenced(self, digests: Sequence[str], delete: Callable[[str], bool]) -> list[str]:
+        """gc's sweep: ``delete`` each of ``digests`` that no entry references, with tree
+        commits held off meanwhile; returns the digests ``delete`` removed."""
+        removed: list[str] = []
+        with self.db.write() as conn:
+            hold_for_sweep(conn, self.dialect)
+            used = {
+                r[0]
+                for r in conn.execute(
+                    select(ENTRIES.c.digest).where(ENTRIES.c.digest.in_(list(digests))).distinct()
+                )
+            }
+            removed.extend(d for d in digests if d not in used and delete(d))
+        return removed
 
     def list_tree_entries(self, owner_id: str, prefix: str = "") -> list[TreeEntry]:
         stmt = select(ENTRIES.c.path, ENTRIES.c.digest, ENTRIES.c.size).where(
