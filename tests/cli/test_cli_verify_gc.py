@@ -48,7 +48,7 @@ def test_verify_detects_a_deleted_blob(store: Store) -> None:
     assert result.exit_code == 1
     lines = result.stdout.splitlines()
     assert lines[0] == (
-        f"missing: {store.first}/notes/hello.txt -> blob {digest} is not in the store"
+        f"missing: run {store.first}, artifact 'notes/hello.txt' -> blob {digest} is not in the store"
     )
     assert lines[-1].startswith("1 problem(s): checked 3 artifact file(s)")
 
@@ -60,10 +60,22 @@ def test_verify_detects_a_corrupted_blob(store: Store) -> None:
     path.write_bytes(b"ONLY IN SECOND")  # same length, other bytes
     result = run_cli("verify")
     assert result.exit_code == 1
+    (moved,) = blobs(store).quarantined(digest)
     assert result.stdout.splitlines()[0] == (
-        f"corrupted: {store.second}/second.txt -> blob {digest} holds bytes that do not hash "
-        "to its digest"
+        f"corrupted: run {store.second}, artifact 'second.txt' -> blob {digest} holds bytes that "
+        f"do not hash to its digest; moved to {moved}, log the file again to repair"
     )
+    assert not path.exists()
+
+
+def test_verify_no_quarantine_leaves_the_blob(store: Store) -> None:
+    digest = digest_of(store, store.second, "second.txt")
+    path = blob_file(blobs(store), digest)
+    os.chmod(path, 0o644)
+    path.write_bytes(b"ONLY IN SECOND")
+    result = run_cli("verify", "--no-quarantine")
+    assert result.exit_code == 1 and "moved to" not in result.stdout
+    assert path.read_bytes() == b"ONLY IN SECOND" and blobs(store).quarantined(digest) == []
 
 
 def test_verify_json(store: Store) -> None:
@@ -76,7 +88,7 @@ def test_verify_json(store: Store) -> None:
     assert doc["ok"] is False
     assert doc["unreferenced"] == 1
     assert doc["missing"] == [
-        {"digest": digest, "references": [{"owner_id": store.first, "path": "notes/hello.txt"}]}
+        {"digest": digest, "references": [{"owner_id": store.first, "path": "notes/hello.txt"}], "quarantined": []}
     ]
     assert doc["digest_mismatches"] == [] and doc["size_mismatches"] == []
 

@@ -147,3 +147,26 @@ def test_an_unmarked_intact_blob_is_hashed_once_then_trusted(make_client, tmp_pa
     assert blobs.reuse(digest) and blobs.reuse(digest)
     assert hashed == [digest]
     assert not (blobs.root / "quarantine").exists()
+
+
+def test_corruption_errors_name_the_run_or_model_and_the_path(make_client, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    client = make_client(False)
+    blobs = client.artifact_store.blobs
+    src = tmp_path / "f.bin"
+    src.write_bytes(os.urandom(300 << 10))
+    run_id = client.create_run("0").info.run_id
+    client.log_artifact(run_id, str(src), "dir")
+    store = client.tracking_store
+    model = store.create_logged_model("0", "m")
+    client.artifact_store.log_file(model.model_id, src)
+    damage(blobs, client.artifact_store.entries(run_id)[0].digest, "raw", "flip")
+
+    run_says = f"artifact 'dir/f.bin' of run {run_id} cannot be read: blob "
+    with pytest.raises(ArtifactCorrupted, match=run_says):
+        client.read_artifact(run_id, "dir/f.bin")
+    with pytest.raises(ArtifactCorrupted, match=run_says), client.artifact_store.open(run_id, "dir/f.bin") as f:
+        f.read()
+    with pytest.raises(ArtifactCorrupted, match=run_says):
+        client.artifact_store.download(run_id, "", tmp_path / "out")
+    with pytest.raises(ArtifactCorrupted, match=f"artifact 'f.bin' of logged model {model.model_id} cannot"):
+        client.artifact_store.read_bytes(model.model_id, "f.bin")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from maint_support import blob_file
 
@@ -86,27 +87,36 @@ def test_missing_blob_names_every_reference(client: ArchivistClient) -> None:
     assert report.problem_count == 2
     assert sorted(report.problems()) == sorted(
         [
-            f"missing: {a.info.run_id}/one.txt -> blob {digest} is not in the store",
-            f"missing: {b.info.run_id}/again/one.txt -> blob {digest} is not in the store",
+            f"missing: run {a.info.run_id}, artifact 'one.txt' -> blob {digest} is not in the store",
+            f"missing: run {b.info.run_id}, artifact 'again/one.txt' -> blob {digest} is not in the store",
         ]
     )
     assert report.digest_mismatches == () and report.size_mismatches == ()
 
 
-def test_corrupted_raw_blob(client: ArchivistClient) -> None:
+def tampered(client: ArchivistClient) -> tuple[str, str, Path]:
+    """A run whose f.txt blob now holds other bytes: (run id, digest, blob file)."""
     with archivist.start_run() as a:
         archivist.log_text("original", "f.txt")
     digest = client.artifact_store.entries(a.info.run_id)[0].digest
     path = blob_file(local_blobs(client), digest)
     os.chmod(path, 0o644)
     path.write_bytes(b"tampered")
+    return a.info.run_id, digest, path
+
+
+def test_corrupted_raw_blob(client: ArchivistClient) -> None:
+    run_id, digest, path = tampered(client)
 
     report = check(client)
     assert [(m.digest, m.references) for m in report.digest_mismatches] == [
-        (digest, (Reference(a.info.run_id, "f.txt"),))
+        (digest, (Reference(run_id, "f.txt"),))
     ]
+    moved = report.digest_mismatches[0].quarantined
+    assert moved is not None and Path(moved).read_bytes() == b"tampered" and not path.exists()
     assert report.problems() == [
-        f"corrupted: {a.info.run_id}/f.txt -> blob {digest} holds bytes that do not hash to its digest"
+        f"corrupted: run {run_id}, artifact 'f.txt' -> blob {digest} holds bytes that do "
+        f"not hash to its digest; moved to {moved}, log the file again to repair"
     ]
 
 
@@ -137,7 +147,7 @@ def test_size_mismatch(client: ArchivistClient) -> None:
         (Reference(run_id, "wrong.txt"), 7, 5)
     ]
     assert report.problems() == [
-        f"size mismatch: {run_id}/wrong.txt -> blob {digest} holds 5 bytes, the entry records 7"
+        f"size mismatch: run {run_id}, artifact 'wrong.txt' -> blob {digest} holds 5 bytes, the entry records 7"
     ]
 
 
@@ -158,5 +168,41 @@ def test_report_to_dict(client: ArchivistClient) -> None:
     doc = check(client).to_dict()
     assert doc["ok"] is False and doc["problem_count"] == 1
     assert doc["missing"] == [
-        {"digest": digest, "references": [{"owner_id": a.info.run_id, "path": "one.txt"}]}
+        {"digest": digest, "references": [{"owner_id": a.info.run_id, "path": "one.txt"}], "quarantined": []}
     ]
+
+
+def test_quarantine_then_relog_repairs_every_artifact(client: ArchivistClient, tmp_path: Path) -> None:
+    src = tmp_path / "weights.bin"
+    src.write_bytes(os.urandom(100_000))
+    with archivist.start_run() as a:
+        archivist.log_artifact(str(src))
+    with archivist.start_run() as b:
+        archivist.log_artifact(str(src), "copy")
+    digest = client.artifact_store.entries(a.info.run_id)[0].digest
+    path = blob_file(local_blobs(client), digest)
+    os.chmod(path, 0o644)
+    with open(path, "r+b") as f:
+        f.seek(5000)
+        f.write(b"\x00\x01")
+
+    first = check(client)
+    assert len(first.digest_mismatches) == 1 and first.problem_count == 2
+    moved = first.digest_mismatches[0].quarantined
+    assert moved is not None
+    # a second pass sees the blob gone, and where the damaged copy is
+    second = check(client)
+    assert second.missing[0].quarantined == (moved,)
+    assert second.problems()[0].endswith(f"(a damaged copy is quarantined at {moved}); log the file again to repair")
+
+    with archivist.start_run():
+        archivist.log_artifact(str(src))  # the same bytes again, anywhere
+    assert check(client).ok
+    assert client.read_artifact(a.info.run_id, "weights.bin") == src.read_bytes()
+    assert client.read_artifact(b.info.run_id, "copy/weights.bin") == src.read_bytes()
+
+
+def test_no_quarantine_leaves_the_blob_in_place(client: ArchivistClient) -> None:
+    _, _, path = tampered(client)
+    report = verify(client.tracking_store, client.artifact_store.blobs, quarantine=False)
+    assert report.digest_mismatches[0].quarantined is None and path.read_bytes() == b"tampered"

@@ -1,4 +1,9 @@
-"""fsck for artifacts: every tree entry has its blob, and every blob holds its digest's bytes."""
+"""fsck for artifacts: every tree entry has its blob, and every blob holds its digest's bytes.
+
+A corrupted blob is moved to the blob store's quarantine (kept for inspection, never read
+or reused again); logging any file with those bytes again stores a good copy, which
+repairs every artifact that referenced it.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from archivist.errors import ArtifactCorrupted, InvalidArgument
+from archivist.stores.artifacts.naming import describe_owner
 
 if TYPE_CHECKING:
     from archivist.entities import TreeEntry
@@ -40,7 +46,7 @@ class Reference:
     path: str
 
     def __str__(self) -> str:
-        return f"{self.owner_id}/{self.path}"
+        return f"{describe_owner(self.owner_id)}, artifact {self.path!r}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +55,8 @@ class MissingBlob:
 
     digest: str
     references: tuple[Reference, ...]
+    #: damaged copies of it kept in the quarantine (by an earlier verify or reuse check)
+    quarantined: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +66,8 @@ class DigestMismatch:
     digest: str
     reason: str
     references: tuple[Reference, ...]
+    #: where the damaged blob was moved (None: left in place, or the store cannot keep it)
+    quarantined: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,9 +121,17 @@ class VerifyReport:
         """One line per affected artifact, naming the artifact, the blob and the fault."""
         lines: list[str] = []
         for m in self.missing:
-            lines.extend(f"missing: {ref} -> blob {m.digest} is not in the store" for ref in m.references)
+            note = (
+                f" (a damaged copy is quarantined at {m.quarantined[-1]}); log the file again to repair"
+                if m.quarantined
+                else ""
+            )
+            lines.extend(f"missing: {ref} -> blob {m.digest} is not in the store{note}" for ref in m.references)
         for c in self.digest_mismatches:
-            lines.extend(f"corrupted: {ref} -> blob {c.digest} {c.reason}" for ref in c.references)
+            note = (
+                f"; moved to {c.quarantined}, log the file again to repair" if c.quarantined else ""
+            )
+            lines.extend(f"corrupted: {ref} -> blob {c.digest} {c.reason}{note}" for ref in c.references)
         for s in self.size_mismatches:
             lines.append(
                 f"size mismatch: {s.reference} -> blob {s.digest} holds {s.actual} bytes, "
@@ -132,9 +150,17 @@ class VerifyReport:
             "blobs": self.blobs,
             "bytes_read": self.bytes_read,
             "unreferenced": self.unreferenced,
-            "missing": [{"digest": m.digest, "references": refs(m.references)} for m in self.missing],
+            "missing": [
+                {"digest": m.digest, "references": refs(m.references), "quarantined": list(m.quarantined)}
+                for m in self.missing
+            ],
             "digest_mismatches": [
-                {"digest": c.digest, "reason": c.reason, "references": refs(c.references)}
+                {
+                    "digest": c.digest,
+                    "reason": c.reason,
+                    "references": refs(c.references),
+                    "quarantined": c.quarantined,
+                }
                 for c in self.digest_mismatches
             ],
             "size_mismatches": [
@@ -167,7 +193,7 @@ def _is_decode_error(exc: Exception) -> bool:
     return type(exc).__module__.startswith("zstandard")
 
 
-def verify(tracking_store: TreeIndex, blob_store: BlobStore) -> VerifyReport:
+def verify(tracking_store: TreeIndex, blob_store: BlobStore, *, quarantine: bool = True) -> VerifyReport:
     """Check that every artifact's blob exists and holds exactly the bytes its digest names.
 
     Each distinct blob is read once, to the end, through ``blob_store.open`` (which hashes
@@ -176,6 +202,9 @@ def verify(tracking_store: TreeIndex, blob_store: BlobStore) -> VerifyReport:
     Args:
         tracking_store: where the artifact trees are (an ``SqlTrackingStore``).
         blob_store: where their bytes are.
+        quarantine: move each corrupted blob to the store's quarantine (the default), so
+            nothing reads or reuses it and logging the file again repairs it; False leaves
+            it in place.
 
     Returns:
         A :class:`VerifyReport`; ``report.ok`` is False when anything is missing or wrong.
@@ -206,7 +235,7 @@ def verify(tracking_store: TreeIndex, blob_store: BlobStore) -> VerifyReport:
             mismatches.append(DigestMismatch(digest, "is not a valid digest", references))
             continue
         if not present:
-            missing.append(MissingBlob(digest, references))
+            missing.append(MissingBlob(digest, references, tuple(blob_store.quarantined(digest))))
             continue
         try:
             actual = _read_through(blob_store, digest)
@@ -217,16 +246,16 @@ def verify(tracking_store: TreeIndex, blob_store: BlobStore) -> VerifyReport:
                     if "cannot be decoded" in e.message
                     else "holds bytes that do not hash to its digest"
                 )
-                mismatches.append(DigestMismatch(digest, reason, references))
+                moved = blob_store.quarantine(digest) if quarantine else None
+                mismatches.append(DigestMismatch(digest, reason, references, moved))
             else:  # removed while we read it
                 missing.append(MissingBlob(digest, references))
             continue
         except Exception as e:
             if not _is_decode_error(e):
                 raise
-            mismatches.append(
-                DigestMismatch(digest, f"cannot be decompressed ({e})", references)
-            )
+            moved = blob_store.quarantine(digest) if quarantine else None
+            mismatches.append(DigestMismatch(digest, f"cannot be decompressed ({e})", references, moved))
             continue
         bytes_read += actual
         sizes.extend(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import stat
 import sys
@@ -14,12 +15,14 @@ from archivist.entities import FileInfo, TreeEntry
 from archivist.errors import ArchivistError, InvalidArgument, InvalidState, ResourceNotFound
 from archivist.paths import join, validate_artifact_file, validate_artifact_path
 from archivist.stores._readonly import read_only_error
+from archivist.stores.artifacts.naming import NamingReader, naming_corruption
 from archivist.stores.artifacts.sources import (
     check_regular,
     download_error,
     put_file_stable,
     put_files_stable,
 )
+from archivist.stores.blobs.hashing import CHUNK
 
 if TYPE_CHECKING:
     from archivist.stores.blobs.base import BlobStore
@@ -243,7 +246,9 @@ class ArtifactStore:
 
     def open_blob(self, owner_id: str, digest: str) -> BinaryIO:
         """Verified bytes of ``digest``, which ``owner_id``'s tree names."""
-        return self.blobs.open(digest)
+        with naming_corruption(owner_id, ""):
+            raw = self.blobs.open(digest)
+        return io.BufferedReader(NamingReader(raw, owner_id, ""), CHUNK)  # type: ignore[return-value]
 
     def commit_entries(self, owner_id: str, entries: list[TreeEntry]) -> None:
         """Add entries to ``owner_id``'s tree; their blobs must already be stored.
@@ -316,10 +321,15 @@ class ArtifactStore:
         )
 
     def open(self, owner_id: str, path: str) -> BinaryIO:
-        return self.blobs.open(self._entry(owner_id, path).digest)
+        entry = self._entry(owner_id, path)
+        with naming_corruption(owner_id, entry.path):
+            raw = self.blobs.open(entry.digest)
+        return io.BufferedReader(NamingReader(raw, owner_id, entry.path), CHUNK)  # type: ignore[return-value]
 
     def read_bytes(self, owner_id: str, path: str) -> bytes:
-        return self.blobs.read_bytes(self._entry(owner_id, path).digest)
+        entry = self._entry(owner_id, path)
+        with naming_corruption(owner_id, entry.path):
+            return self.blobs.read_bytes(entry.digest)
 
     def download(
         self, owner_id: str, path: str | None, dst_dir: str | os.PathLike[str], *, link: bool = False
@@ -357,5 +367,6 @@ class ArtifactStore:
                     parent.mkdir(parents=True, exist_ok=True)
                     made.add(parent)
                 if not _already_there(target, e):
-                    self.blobs.copy_to(e.digest, str(target), link=link)
+                    with naming_corruption(owner_id, e.path):
+                        self.blobs.copy_to(e.digest, str(target), link=link)
                 advance(e.size)

@@ -107,6 +107,10 @@ class BlobStore(ABC):
         self.delete(digest)
         return None
 
+    def quarantined(self, digest: str) -> list[str]:
+        """Where damaged copies of ``digest`` were kept by :meth:`quarantine`, oldest first."""
+        return []
+
     def age_seconds(self, digest: str) -> float:
         """Seconds since the blob was written or touched (0 when unknown: never collected)."""
         return 0.0

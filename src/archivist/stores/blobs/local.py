@@ -416,11 +416,17 @@ class LocalBlobStore(BlobStore):
         self._marks.forget(digest)
         return str(target)
 
+    def quarantined(self, digest: str) -> list[str]:
+        algorithm, hexpart = split(digest)
+        if not self._quarantine.is_dir():
+            return []
+        return sorted(str(p) for p in self._quarantine.glob(f"{algorithm}-{hexpart}.*"))
+
     def _quarantine_target(self, digest: str, kind: str) -> Path:
         algorithm, hexpart = split(digest)
         self._quarantine.mkdir(exist_ok=True)
         stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
-        return self._quarantine / f"{algorithm}-{hexpart}.{kind}.{stamp}-{uuid.uuid4().hex[:6]}"
+        return self._quarantine / f"{algorithm}-{hexpart}.{stamp}-{uuid.uuid4().hex[:6]}.{kind}"
 
     def _quarantine_file(self, digest: str, path: Path, st: os.stat_result) -> str | None:
         """Move ``path`` aside unless it was replaced meanwhile (by a writer's good copy)."""
