@@ -12,7 +12,7 @@ CLASSES = [
     errors.ArchivistError, errors.InvalidArgument, errors.MalformedFilter, errors.ResourceNotFound,
     errors.ResourceAlreadyExists, errors.InvalidState, errors.ArtifactCorrupted,
     errors.PermissionDenied, errors.Unauthenticated, errors.MissingDependency,
-    errors.MalformedRequest, errors.PayloadTooLarge, errors.EndpointNotFound,
+    errors.MalformedRequest, errors.PayloadTooLarge, errors.EndpointNotFound, errors.StorageFull,
 ]
 
 

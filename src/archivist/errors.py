@@ -15,6 +15,7 @@ the server can answer ``{"error_code", "message"}`` and the HTTP client can map 
     ├── InvalidState (RuntimeError)               INVALID_STATE             400
     │   └── ReadOnlyStore                         INVALID_STATE             400
     ├── ArtifactCorrupted (OSError)               DATA_LOSS                 500
+    ├── StorageFull (OSError)                     INSUFFICIENT_STORAGE      507
     ├── PermissionDenied (PermissionError)        PERMISSION_DENIED         403
     ├── Unauthenticated (PermissionError)         UNAUTHENTICATED           401
     ├── Conflict                                  RESOURCE_CONFLICT         409
@@ -46,6 +47,7 @@ __all__ = [
     "ResourceAlreadyExists",
     "ResourceNotFound",
     "ServerUnavailable",
+    "StorageFull",
     "Unauthenticated",
     "error_for_code",
     "error_from_payload",
@@ -128,6 +130,12 @@ class ArtifactCorrupted(ArchivistError, OSError):
     error_code = "DATA_LOSS"
 
 
+class StorageFull(ArchivistError, OSError):
+    """The disk (or quota) holding the blob store or the database is full; nothing was kept."""
+
+    error_code = "INSUFFICIENT_STORAGE"
+
+
 class PermissionDenied(ArchivistError, PermissionError):
     """The caller may not do this."""
 
@@ -165,6 +173,7 @@ HTTP_STATUS: dict[str, int] = {
     "RESOURCE_ALREADY_EXISTS": 400,
     "INVALID_STATE": 400,
     "DATA_LOSS": 500,
+    "INSUFFICIENT_STORAGE": 507,
     "PERMISSION_DENIED": 403,
     "UNAUTHENTICATED": 401,
     "BAD_REQUEST": 400,
@@ -180,6 +189,7 @@ _BY_CODE: dict[str, type[ArchivistError]] = {
     "RESOURCE_ALREADY_EXISTS": ResourceAlreadyExists,
     "INVALID_STATE": InvalidState,
     "DATA_LOSS": ArtifactCorrupted,
+    "INSUFFICIENT_STORAGE": StorageFull,
     "PERMISSION_DENIED": PermissionDenied,
     "UNAUTHENTICATED": Unauthenticated,
     "BAD_REQUEST": MalformedRequest,

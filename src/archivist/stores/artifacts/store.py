@@ -15,6 +15,7 @@ from archivist.entities import FileInfo, TreeEntry
 from archivist.errors import ArchivistError, InvalidArgument, InvalidState, ResourceNotFound
 from archivist.paths import join, validate_artifact_file, validate_artifact_path
 from archivist.stores._readonly import read_only_error
+from archivist.stores.artifacts.failures import storing
 from archivist.stores.artifacts.naming import NamingReader, naming_corruption
 from archivist.stores.artifacts.sources import (
     check_regular,
@@ -194,14 +195,15 @@ class ArtifactStore:
         if path.is_dir():
             self.log_dir(owner_id, path, target)
             return TreeEntry(target, "", 0)
-        try:
-            digest, size = put_file_stable(self.blobs, str(path), f"local_path {str(path)!r}")
-        except PermissionError:
-            raise InvalidArgument(
-                f"local_path {os.fspath(local_path)!r} cannot be read (permission denied)"
-            ) from None
-        entry = TreeEntry(target, digest, size)
-        self._commit(owner_id, [entry], {digest: lambda: self.blobs.put_file(path)})
+        with self._storing(owner_id, f"artifact {target!r}"):
+            try:
+                digest, size = put_file_stable(self.blobs, str(path), f"local_path {str(path)!r}")
+            except PermissionError:
+                raise InvalidArgument(
+                    f"local_path {os.fspath(local_path)!r} cannot be read (permission denied)"
+                ) from None
+            entry = TreeEntry(target, digest, size)
+            self._commit(owner_id, [entry], {digest: lambda: self.blobs.put_file(path)})
         return entry
 
     def log_dir(
@@ -215,23 +217,29 @@ class ArtifactStore:
             _artifact_name(local, rel, base)
         paths = [p for p, _ in files]
         total = sum(os.path.getsize(p) for p in paths) if _show_progress() else 0
-        with _progress("storing", total) as advance:
+        what = f"the {len(paths)} file(s) of local_dir {os.fspath(local_dir)!r}"
+        with self._storing(owner_id, what), _progress("storing", total) as advance:
             stored = put_files_stable(self.blobs, paths, lambda p: f"local file {p!r}", advance)
-        entries = [
-            TreeEntry(join(base, rel), digest, size)
-            for (_, rel), (digest, size) in zip(files, stored, strict=True)
-        ]
-        again = {e.digest: (lambda p=p: self.blobs.put_file(p)) for e, p in zip(entries, paths, strict=True)}
-        self._commit(owner_id, entries, again)
+            entries = [
+                TreeEntry(join(base, rel), digest, size)
+                for (_, rel), (digest, size) in zip(files, stored, strict=True)
+            ]
+            again = {e.digest: (lambda p=p: self.blobs.put_file(p)) for e, p in zip(entries, paths, strict=True)}
+            self._commit(owner_id, entries, again)
         return entries
 
     def log_bytes(self, owner_id: str, artifact_file: str, data: bytes) -> TreeEntry:
         self._check_writable()
         path = validate_artifact_file(artifact_file)
-        digest, size = self.blobs.put_bytes(data)
-        entry = TreeEntry(path, digest, size)
-        self._commit(owner_id, [entry], {digest: lambda: self.blobs.put_bytes(data)})
+        with self._storing(owner_id, f"artifact {path!r}"):
+            digest, size = self.blobs.put_bytes(data)
+            entry = TreeEntry(path, digest, size)
+            self._commit(owner_id, [entry], {digest: lambda: self.blobs.put_bytes(data)})
         return entry
+
+    def _storing(self, owner_id: str, what: str) -> contextlib.AbstractContextManager[None]:
+        db = self.tracking.uri if self.tracking.uri.startswith("sqlite") else "the tracking database"
+        return storing(owner_id, what, f"the blob store ({self.blobs.uri}) and {db}")
 
     # -- transfer primitives (push/pull; a remote store sends these over HTTP) ----------
     def missing_blobs(self, owner_id: str, digests: Iterable[str]) -> set[str]:
@@ -241,8 +249,9 @@ class ArtifactStore:
 
     def put_blob(self, owner_id: str, digest: str, data: BinaryIO, size: int) -> None:
         """Store bytes read from ``data`` (verified against ``digest``) for ``owner_id``."""
-        if not self.blobs.reuse(digest):
-            self.blobs.put(digest, data)
+        with self._storing(owner_id, f"blob {digest}"):
+            if not self.blobs.reuse(digest):
+                self.blobs.put(digest, data)
 
     def open_blob(self, owner_id: str, digest: str) -> BinaryIO:
         """Verified bytes of ``digest``, which ``owner_id``'s tree names."""
@@ -267,7 +276,8 @@ class ArtifactStore:
                     "(missing_blobs lists them), then commit again"
                 )
 
-        self.tracking.put_tree_entries(owner_id, entries, ensure=ensure)
+        with self._storing(owner_id, f"{len(entries)} artifact entr{'y' if len(entries) == 1 else 'ies'}"):
+            self.tracking.put_tree_entries(owner_id, entries, ensure=ensure)
 
     def _commit(
         self,

@@ -138,6 +138,13 @@ class LocalBlobStore(BlobStore):
             return Path(raw + ".zst"), True
         return None
 
+    # -- the two ways bytes reach a blob file (tests inject I/O faults here) ------------
+    def _open_out(self, tmp: str) -> BinaryIO:
+        return open(tmp, "wb")
+
+    def _copy_in(self, src: str | os.PathLike[str], tmp: str) -> None:
+        shutil.copyfile(src, tmp)  # sendfile / copy_file_range: no bytes through Python
+
     @contextlib.contextmanager
     def _locked_tmp(self) -> Iterator[str]:
         """A new temp file, locked (``flock``) while this writer uses it; removed after.
@@ -193,7 +200,7 @@ class LocalBlobStore(BlobStore):
         compress = worth_compressing(head)
         hasher = new_hasher(algorithm)
         with self._locked_tmp() as tmp:
-            with open(tmp, "wb") as out:
+            with self._open_out(tmp) as out:
                 if compress:
                     with compressor().stream_writer(out, closefd=False) as zw:
                         chunk = head
@@ -505,7 +512,7 @@ class LocalBlobStore(BlobStore):
                 self.put(digest, f)  # type: ignore[arg-type]
             return digest, size
         with self._locked_tmp() as tmp:
-            shutil.copyfile(path, tmp)  # sendfile / copy_file_range: no bytes through Python
+            self._copy_in(path, tmp)
             after = os.stat(path)
             # a change within a clock tick of the last one may not move the timestamps:
             # then hash what was copied rather than trust the first pass

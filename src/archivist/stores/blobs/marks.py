@@ -18,7 +18,9 @@ mark is only ever compared with the file's current ``stat``).
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sqlite3
 from pathlib import Path
 
 from archivist.stores.blobs._sqlite import ThreadConnections
@@ -47,12 +49,20 @@ class Marks:
         return row is not None and row[0] == signature(st)
 
     def mark(self, digest: str, st: os.stat_result) -> None:
-        """Record that the file, in state ``st``, holds the bytes of ``digest``."""
-        self._conn().execute(
-            "INSERT INTO marks (digest, sig) VALUES (?, ?) "
-            "ON CONFLICT (digest) DO UPDATE SET sig = excluded.sig",
-            (digest, signature(st)),
-        )
+        """Record that the file, in state ``st``, holds the bytes of ``digest``.
+
+        A mark that cannot be written (a full disk) is left out: the blob is then
+        hashed at its next reuse, which is correct, only slower.
+        """
+        try:
+            self._conn().execute(
+                "INSERT INTO marks (digest, sig) VALUES (?, ?) "
+                "ON CONFLICT (digest) DO UPDATE SET sig = excluded.sig",
+                (digest, signature(st)),
+            )
+        except sqlite3.OperationalError:
+            with contextlib.suppress(sqlite3.OperationalError):
+                self.forget(digest)
 
     def forget(self, digest: str) -> None:
         """The blob was found damaged (or removed): verify it again before any reuse."""

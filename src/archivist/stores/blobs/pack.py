@@ -57,7 +57,10 @@ class Pack:
             conn.executemany(_UPSERT, [(d, data, codec, size, now) for d, data, codec, size in rows])
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            # SQLite may have rolled back already (e.g. on a full disk): rolling back again
+            # would raise "no transaction is active" and hide the real error
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
             raise
 
     def get(self, digest: str) -> tuple[bytes, int] | None:
