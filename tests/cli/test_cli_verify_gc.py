@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,14 @@ from cli_support import Store, assert_one_line_error, run_cli
 
 import archivist
 from archivist.stores.blobs.local import LocalBlobStore
+
+
+@pytest.fixture(autouse=True)
+def _own_temp_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """gc cleans archivist-save-* folders in the temp dir: never another process's."""
+    systmp = tmp_path / "systmp"
+    systmp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(systmp))
 
 
 def blobs(store: Store) -> LocalBlobStore:

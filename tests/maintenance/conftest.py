@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 import pytest
 
 import archivist
@@ -12,6 +15,17 @@ from archivist.client import ArchivistClient
 @pytest.fixture(autouse=True)
 def _every_blob_a_file(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ARCHIVIST_PACK_MAX_BYTES", "0")
+
+
+@pytest.fixture(autouse=True)
+def _own_temp_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """gc cleans archivist-save-* folders in the temp dir: give it one of its own, so no
+    test touches another process's folders."""
+    systmp = tmp_path / "systmp"
+    systmp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(systmp))
+    monkeypatch.setenv("TMPDIR", str(systmp))
+    return systmp
 
 
 @pytest.fixture

@@ -22,12 +22,18 @@ __all__ = ["gc"]
     "registered version uses, so blobs only they used are reclaimed too (restoring such a "
     "run brings it back without artifacts).",
 )
+@click.option(
+    "--pending-grace-seconds", type=click.FloatRange(min=0), metavar="SECONDS",
+    help="Mark FAILED (and drop the artifacts of) logged models left PENDING this long by a "
+    "killed log_model call  [default: the grace period, at least 3600].",
+)
 @json_option
 @tracking_uri_option
 def gc(
     grace_seconds: float | None,
     dry_run: bool,
     purge_deleted_runs: bool,
+    pending_grace_seconds: float | None,
     as_json: bool,
     tracking_uri: str | None,
 ) -> None:
@@ -36,7 +42,8 @@ def gc(
     Safe to run while other processes log artifacts, whatever the grace period: a
     blob is only deleted while no artifact commit is under way, and a commit stores
     again any blob gc took. Also removes temporary files that crashed writers left
-    behind (never one a live writer holds).
+    behind (never one a live writer holds), the archivist-save-* folders of killed
+    log_model calls, and marks FAILED the logged models such calls left PENDING.
 
     Example:
 
@@ -51,6 +58,7 @@ def gc(
         grace_seconds,
         dry_run,
         purge_deleted_runs=purge_deleted_runs,
+        pending_grace_seconds=pending_grace_seconds,
     )
     if as_json:
         echo_json(report.to_dict())
@@ -75,3 +83,13 @@ def gc(
         )
     if not dry_run and report.tmp_removed:
         click.echo(f"removed {report.tmp_removed} stale temporary file(s)")
+    if report.save_dirs_removed:
+        click.echo(
+            f"{'would remove' if dry_run else 'removed'} {report.save_dirs_removed} "
+            "archivist-save-* folder(s) of killed log_model calls"
+        )
+    if report.pending_models_failed:
+        click.echo(
+            f"{'would mark' if dry_run else 'marked'} FAILED {len(report.pending_models_failed)} "
+            f"logged model(s) left PENDING: {', '.join(report.pending_models_failed)}"
+        )

@@ -5,12 +5,12 @@ from __future__ import annotations
 import dataclasses
 import os
 import shutil
-import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from archivist import config
+from archivist._tempdirs import SAVE_PREFIX, locked_tempdir
 from archivist._warnings import warn
 from archivist.errors import InvalidArgument, PermissionDenied
 from archivist.validation import check_registered_model_name
@@ -158,7 +158,8 @@ def log_saved_model(
         model_id,
     )
     try:
-        with tempfile.TemporaryDirectory(prefix="archivist-save-") as tmp:
+        # locked while in use: gc removes the folder only once this process is gone
+        with locked_tempdir(f"{SAVE_PREFIX}{logged.model_id}-") as tmp:
             path = os.path.join(tmp, model_name)
             model = save(path, rid, logged.model_id)
             client.artifact_store.log_dir(logged.model_id, path)

@@ -18,11 +18,13 @@ is slow to commit, so it need not store them twice).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Iterator, Sequence
+import time
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from archivist import config
+from archivist._tempdirs import SAVE_PREFIX, live_owner_ids, remove_stale
 from archivist.entities import Experiment, Run, ViewType
 from archivist.errors import InvalidArgument
 
@@ -35,6 +37,7 @@ __all__ = ["GcReport", "GcTracking", "deleted_run_ids", "gc"]
 
 _PAGE = 1000
 _IDS_PER_SEARCH = 100
+_PENDING_FLOOR = 3600.0
 _SWEEP_BATCH = 500  # blobs deleted per transaction: tree commits wait at most one batch
 
 
@@ -46,6 +49,9 @@ class GcTracking(Protocol):
     def iter_all_entries(self) -> Iterable[tuple[str, TreeEntry]]: ...
     def delete_tree_entries(self, owner_id: str, prefix: str = "") -> int: ...
     def unregistered_deleted_model_ids(self) -> list[str]: ...
+    def fail_stale_pending_models(
+        self, updated_before_ms: int, keep: Collection[str], *, dry_run: bool = False
+    ) -> list[str]: ...
     def search_experiments(
         self,
         view_type: ViewType = ViewType.ACTIVE_ONLY,
@@ -77,6 +83,10 @@ class GcReport:
         kept_recent: unreferenced blobs kept because they are younger than the grace
             period (or became referenced while gc ran).
         tmp_removed: stale temporary files removed.
+        save_dirs_removed: ``archivist-save-*`` folders of killed ``log_model`` calls
+            removed from the temp dir.
+        pending_models_failed: ids of logged models left PENDING by killed ``log_model``
+            calls, now FAILED with their artifact entries dropped.
         runs_purged: deleted runs whose artifact entries were removed.
         models_purged: deleted logged models (used by no registered version) whose artifact
             entries were removed.
@@ -94,6 +104,8 @@ class GcReport:
     bytes_freed: int = 0
     kept_recent: int = 0
     tmp_removed: int = 0
+    save_dirs_removed: int = 0
+    pending_models_failed: tuple[str, ...] = ()
     runs_purged: int = 0
     models_purged: int = 0
     entries_purged: int = 0
@@ -153,6 +165,7 @@ def gc(
     dry_run: bool = False,
     *,
     purge_deleted_runs: bool = False,
+    pending_grace_seconds: float | None = None,
 ) -> GcReport:
     """Delete blobs that no artifact references and that nothing wrote or used recently.
 
@@ -168,6 +181,11 @@ def gc(
             stage is 'deleted', and of deleted logged models that no registered model
             version uses, so the blobs only they used are reclaimed too. Restoring such a
             run afterwards brings it back without artifacts.
+        pending_grace_seconds: logged models still PENDING (their ``log_model`` call was
+            killed) this many seconds after their last update, and not being saved by a
+            live process on this machine, are marked FAILED and their artifact entries
+            dropped; default the larger of ``grace_seconds`` and an hour, since a model
+            logged from another machine shows no sign of life here.
 
     Returns:
         A :class:`GcReport`.
@@ -196,6 +214,18 @@ def gc(
             str(root.parent if root is not None else blob_store.uri),
             "garbage-collected (a dry run shows what gc would reclaim)",
         )
+    pending_grace = max(grace, _PENDING_FLOOR) if pending_grace_seconds is None else pending_grace_seconds
+    if math.isnan(pending_grace) or pending_grace < 0:
+        raise InvalidArgument(
+            f"pending_grace_seconds={pending_grace_seconds!r} is invalid; give a number of seconds >= 0"
+        )
+
+    # log_model calls that were killed: their folders, then their PENDING models (whose
+    # entries are dropped first, so the blobs only they used are reclaimed below)
+    save_dirs = remove_stale(SAVE_PREFIX, grace, dry_run=dry_run)
+    failed_models = tracking_store.fail_stale_pending_models(
+        int((time.time() - pending_grace) * 1000), live_owner_ids(SAVE_PREFIX), dry_run=dry_run
+    )
 
     runs_purged = models_purged = entries_purged = 0
     purged: set[str] = set()
@@ -258,6 +288,8 @@ def gc(
         bytes_freed=bytes_freed,
         kept_recent=kept,
         tmp_removed=tmp_removed,
+        save_dirs_removed=len(save_dirs),
+        pending_models_failed=tuple(failed_models),
         runs_purged=runs_purged,
         models_purged=models_purged,
         entries_purged=entries_purged,

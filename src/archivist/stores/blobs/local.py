@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from archivist import config
+from archivist._tempdirs import create_locked, lock_abandoned
 from archivist.errors import ArtifactCorrupted
 from archivist.stores._readonly import folder_read_only
 from archivist.stores.blobs.base import BlobStore, SourceChanged, VerifyingReader, download_tmp
@@ -80,19 +81,6 @@ def _hardlink(src: str, dst: str) -> bool:
         return False
 
 
-def _lock(fd: int, *, blocking: bool) -> bool:
-    """Take an exclusive ``flock`` on ``fd``; False if another process holds one."""
-    try:
-        import fcntl
-    except ImportError:  # no flock here: temp files are then only protected by age
-        return True
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX if blocking else fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return False
-    return True
-
-
 def _fsync_dir(path: str) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -138,6 +126,11 @@ class LocalBlobStore(BlobStore):
             return Path(raw + ".zst"), True
         return None
 
+    def _new_tmp(self) -> str:
+        path = str(self._tmp / f"{uuid.uuid4().hex}.tmp")
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
+        return path
+
     # -- the two ways bytes reach a blob file (tests inject I/O faults here) ------------
     def _open_out(self, tmp: str) -> BinaryIO:
         return open(tmp, "wb")
@@ -152,16 +145,7 @@ class LocalBlobStore(BlobStore):
         gc's :meth:`clean_tmp` removes only temp files it can lock, i.e. files whose writer
         is gone (the kernel drops a dead process's locks), whatever their age.
         """
-        while True:
-            path = str(self._tmp / f"{uuid.uuid4().hex}.tmp")
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-            _lock(fd, blocking=True)
-            try:  # a gc may have taken it between the create and the lock
-                if os.stat(path).st_ino == os.fstat(fd).st_ino:
-                    break
-            except FileNotFoundError:
-                pass
-            os.close(fd)
+        path, fd = create_locked(self._new_tmp)
         try:
             yield path
         finally:
@@ -607,13 +591,14 @@ class LocalBlobStore(BlobStore):
             try:
                 if not entry.is_file(follow_symlinks=False) or now - entry.stat().st_mtime < older_than:
                     continue
-                fd = os.open(entry.path, os.O_RDONLY)
             except FileNotFoundError:
                 continue
+            fd = lock_abandoned(entry.path)
+            if fd is None:
+                continue
             try:
-                if _lock(fd, blocking=False) and os.stat(entry.path).st_ino == os.fstat(fd).st_ino:
-                    os.unlink(entry.path)
-                    n += 1
+                os.unlink(entry.path)
+                n += 1
             except FileNotFoundError:
                 pass
             finally:

@@ -9,7 +9,7 @@ import re
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Table, bindparam, delete, func, or_, select, text, update
@@ -867,15 +867,40 @@ class SqlTrackingStore(DatasetStoreMixin):
     def finalize_logged_model(self, model_id: str, status: str) -> LoggedModel:
         if status not in ("READY", "FAILED"):
             raise InvalidArgument(f"logged model status {status!r} is unknown; use READY or FAILED")
+        stmt = update(MODELS).where(MODELS.c.model_id == model_id)
+        if status == "READY":  # not once gc has failed it (and dropped its artifacts)
+            stmt = stmt.where(MODELS.c.status != "FAILED")
         with self.db.write() as conn:
-            result = conn.execute(
-                update(MODELS)
-                .where(MODELS.c.model_id == model_id)
-                .values(status=status, last_updated_time=now_ms())
-            )
+            result = conn.execute(stmt.values(status=status, last_updated_time=now_ms()))
         if result.rowcount == 0:
-            raise ResourceNotFound(f"logged model {model_id!r} does not exist in {self.uri}")
+            model = self.get_logged_model(model_id)  # ResourceNotFound if it does not exist
+            raise InvalidState(
+                f"logged model {model_id!r} is {model.status}: 'archivist gc' marks models left "
+                "PENDING longer than its grace period FAILED and drops their artifacts; log "
+                "the model again"
+            )
         return self.get_logged_model(model_id)
+
+    def fail_stale_pending_models(
+        self, updated_before_ms: int, keep: Collection[str], *, dry_run: bool = False
+    ) -> list[str]:
+        """Mark FAILED the logged models PENDING since before ``updated_before_ms`` (but not
+        those in ``keep``), and drop their artifact entries; returns their ids."""
+        with self.db.write() as conn:
+            rows = conn.execute(
+                select(MODELS.c.model_id).where(
+                    MODELS.c.status == "PENDING", MODELS.c.last_updated_time < updated_before_ms
+                )
+            ).all()
+            ids = sorted(r[0] for r in rows if r[0] not in keep)
+            if ids and not dry_run:
+                conn.execute(
+                    update(MODELS)
+                    .where(MODELS.c.model_id.in_(ids), MODELS.c.status == "PENDING")
+                    .values(status="FAILED", last_updated_time=now_ms())
+                )
+                conn.execute(delete(ENTRIES).where(ENTRIES.c.owner_id.in_(ids)))
+        return ids
 
     def set_logged_model_tags(self, model_id: str, tags: dict[str, str]) -> None:
         self.get_logged_model(model_id)
