@@ -99,7 +99,7 @@ GC_GRACE_SECONDS: Setting[float] = Setting(
     "ARCHIVIST_GC_GRACE_SECONDS",
     float,
     3600.0,
-    "gc keeps unreferenced blobs younger than this, so concurrent writers never lose one.",
+    "gc keeps unreferenced blobs younger than this (concurrent writers are safe at any value).",
 )
 PACK_MAX_BYTES: Setting[int] = Setting(
     "ARCHIVIST_PACK_MAX_BYTES",
