@@ -170,3 +170,18 @@ def test_corruption_errors_name_the_run_or_model_and_the_path(make_client, tmp_p
         client.artifact_store.download(run_id, "", tmp_path / "out")
     with pytest.raises(ArtifactCorrupted, match=f"artifact 'f.bin' of logged model {model.model_id} cannot"):
         client.artifact_store.read_bytes(model.model_id, "f.bin")
+
+
+def test_verify_quarantines_a_damaged_pack_row(make_client) -> None:  # type: ignore[no-untyped-def]
+    client = make_client(True)
+    blobs = client.artifact_store.blobs
+    run_id = client.create_run("0").info.run_id
+    client.log_text(run_id, "a small note", "n.txt")
+    digest = client.artifact_store.entries(run_id)[0].digest
+    damage_pack_row(blobs, digest, "flip")
+    report = verify(client.tracking_store, blobs)
+    (moved,) = [m.quarantined for m in report.digest_mismatches]
+    assert moved is not None and moved.endswith(".pack-raw") and not blobs.has(digest)
+    client.log_text(client.create_run("0").info.run_id, "a small note", "again.txt")
+    assert client.read_artifact(run_id, "n.txt") == b"a small note"
+    assert verify(client.tracking_store, blobs).ok
