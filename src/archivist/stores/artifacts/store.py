@@ -359,14 +359,14 @@ class ArtifactStore:
             )
         dst = Path(dst_dir).absolute()
         try:
-            self._materialize(entries, dst, link)
+            self._materialize(owner_id, entries, dst, link)
         except ArchivistError:
             raise
         except OSError as e:
             raise download_error(e, dst) from None
         return str(dst / prefix) if prefix else str(dst)
 
-    def _materialize(self, entries: list[TreeEntry], dst: Path, link: bool) -> None:
+    def _materialize(self, owner_id: str, entries: list[TreeEntry], dst: Path, link: bool) -> None:
         dst.mkdir(parents=True, exist_ok=True)
         with _progress("downloading", sum(e.size for e in entries)) as advance:
             made: set[Path] = set()
