@@ -214,6 +214,22 @@ class ChunkedBlobStore(BlobStore):
                 yield name
 
     # -- derived ---------------------------------------------------------------------------
+    def has_many(self, digests: Iterable[str]) -> set[str]:
+        """Two batched questions to the inner store: the blobs, then the rest's recipes
+        (an artifact commit asks this for every file it names)."""
+        wanted = list(digests)
+        for digest in wanted:
+            self._public(digest)
+        found = self.inner.has_many(wanted)
+        recipes: dict[str, str] = {}
+        for digest in wanted:
+            name = None if digest in found else self._recipe_name(digest)
+            if name is not None:
+                recipes[name] = digest
+        if recipes:
+            found.update(recipes[name] for name in self.inner.has_many(recipes))
+        return found
+
     def touch(self, digest: str) -> bool:
         name = self._stored_name(digest)
         return name is not None and self.inner.touch(name)
