@@ -274,6 +274,9 @@ class CachedBlobStore(BlobStore):
         self.cache.evict(digest)
         return self.origin.quarantine(digest)
 
+    def quarantined(self, digest: str) -> list[str]:
+        return self.origin.quarantined(digest)
+
     def age_seconds(self, digest: str) -> float:
         return self.origin.age_seconds(digest)
 

@@ -258,6 +258,11 @@ class ChunkedBlobStore(BlobStore):
             self.index.drop_pack(pack)
         return ", ".join(k for k in kept if k) or None
 
+    def quarantined(self, digest: str) -> list[str]:
+        found = self.inner.quarantined(digest)
+        recipe = self._recipe_name(digest)
+        return found + (self.inner.quarantined(recipe) if recipe is not None else [])
+
     def _damaged_packs(self, recipe: Recipe) -> set[str]:
 
         bad: set[str] = set()

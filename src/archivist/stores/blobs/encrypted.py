@@ -270,6 +270,9 @@ class EncryptedBlobStore(BlobStore):
     def quarantine(self, digest: str) -> str | None:
         return self.inner.quarantine(self._stored(digest))
 
+    def quarantined(self, digest: str) -> list[str]:
+        return self.inner.quarantined(self._stored(digest))
+
     def age_seconds(self, digest: str) -> float:
         return self.inner.age_seconds(self._stored(digest))
 
