@@ -53,7 +53,10 @@ def create_locked(create: Callable[[], str]) -> tuple[str, int]:
     only after removing ``path``. Made again if a cleaner took it before the lock."""
     while True:
         path = create()
-        fd = os.open(path, os.O_RDONLY)
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except FileNotFoundError:  # a cleaner took it before we could even open it
+            continue
         _try_lock(fd, blocking=True)
         if _same(path, fd):
             return path, fd
