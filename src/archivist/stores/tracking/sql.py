@@ -886,7 +886,7 @@ class SqlTrackingStore(DatasetStoreMixin):
     ) -> list[str]:
         """Mark FAILED the logged models PENDING since before ``updated_before_ms`` (but not
         those in ``keep``), and drop their artifact entries; returns their ids."""
-        with self.db.write() as conn:
+        with self.db.read() if dry_run else self.db.write() as conn:
             rows = conn.execute(
                 select(MODELS.c.model_id).where(
                     MODELS.c.status == "PENDING", MODELS.c.last_updated_time < updated_before_ms
