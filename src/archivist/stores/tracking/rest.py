@@ -11,7 +11,7 @@ them, so reads see every write made before them.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from archivist.entities import (
@@ -485,7 +485,16 @@ class RestTrackingStore:
         self._call("DELETE", f"{API}/logged-models/{model_id}", {"model_id": model_id})
 
     # -- artifact trees ---------------------------------------------------------------------
-    def put_tree_entries(self, owner_id: str, entries: Sequence[TreeEntry]) -> None:
+    def put_tree_entries(
+        self,
+        owner_id: str,
+        entries: Sequence[TreeEntry],
+        *,
+        ensure: Callable[[list[str]], object] | None = None,
+    ) -> None:
+        # ``ensure`` is for a local blob store; the server checks its own blobs when it
+        # commits (and answers which are missing)
+        del ensure
         if entries:
             self._call("POST", f"{NATIVE}/owners/{owner_id}/entries", {
                 "entries": [{"path": e.path, "digest": e.digest, "size": e.size} for e in entries]
