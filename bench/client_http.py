@@ -229,7 +229,7 @@ PAIRS = [("archivist client -> archivist server", "archivist", "archivist"),
          ("mlflow client -> mlflow server", "mlflow", "mlflow")]
 
 
-def run_child(job: str, lib: str, params: dict, cwd: Path) -> dict:
+def run_child(job: str, lib: str, params: dict, cwd: Path) -> dict | None:
     python = sys.executable if lib == "archivist" else str(MLFLOW_PY)
     cmd = [python, str(Path(__file__).resolve()), "--child", job, lib, json.dumps(params)]
     out = subprocess.run(cmd, capture_output=True, text=True, env=_clean_env(), cwd=cwd,
@@ -237,7 +237,9 @@ def run_child(job: str, lib: str, params: dict, cwd: Path) -> dict:
     for line in out.stdout.splitlines():
         if line.startswith(MARK):
             return dict(json.loads(line[len(MARK):]))
-    raise SystemExit(f"{job}/{lib} failed:\n{out.stdout[-2000:]}\n{out.stderr[-4000:]}")
+    # a failed sample is reported (and counted in the table), not silently dropped
+    print(f"{job}/{lib} FAILED:\n{out.stderr[-1500:]}", flush=True)
+    return None
 
 
 def main() -> None:
@@ -268,6 +270,9 @@ def main() -> None:
                         params = {**base, "experiment": f"{job}-{lib}-{server}-{rep}",
                                   "file": str(big)}
                         res = run_child(job, lib, params, work)
+                        if res is None:
+                            raw.setdefault(f"failed|{job}|{label}", []).append({"failed": 1})
+                            continue
                         raw.setdefault(f"{job}|{label}", []).append(res)
                         print(job, label, res, flush=True)
         finally:
@@ -318,6 +323,10 @@ def render(raw: dict, servers: dict, args: argparse.Namespace) -> str:
         "store_growth_bytes", "< 1 MiB", unit="b")
     row("`sklearn.log_model(registered_model_name=)`", "log_model", "log_seconds", ">= 20x")
     row("`pyfunc.load_model('models:/name/1')`", "log_model", "load_seconds", "")
+    failed = {k[len("failed|"):]: len(v) for k, v in raw.items() if k.startswith("failed|")}
+    if failed:
+        lines += ["", "Failed samples (left out of the medians): " + ", ".join(
+            f"{k.replace('|', ' / ')}: {n}" for k, n in failed.items())]
     lines += ["", "<details><summary>raw samples</summary>", "", "```json",
               json.dumps(raw, indent=1), "```", "</details>", END]
     return "\n".join(lines)
