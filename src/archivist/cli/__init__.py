@@ -42,6 +42,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Copy runs from a server (or another store) into the local store.",
     ),
     "keys": ("archivist.cli.keys:keys", "Manage the encryption key of an encrypted artifact store."),
+    "import": ("archivist.cli.migrate:import_group", "Import what another tracker holds (MLflow)."),
+    "export": (
+        "archivist.cli.migrate:export_group", "Export this store in another tracker's format (MLflow)."
+    ),
     "lineage": (
         "archivist.cli.lineage:lineage",
         "Print the lineage of URI: upstream and downstream, as a tree or a graph.",
