@@ -14,6 +14,7 @@ from archivist.fluent import _active_experiment_id, _client, _state
 
 __all__ = [
     "delete_logged_model_tag",
+    "diff_models",
     "get_logged_model",
     "last_logged_model",
     "log_model_params",
@@ -120,3 +121,11 @@ def log_model_params(params: dict[str, Any], model_id: str | None = None) -> Non
     if mid is None:
         raise InvalidArgument("log_model_params needs model_id=; no model was logged yet")
     _client().log_model_params(mid, params)
+
+
+def diff_models(uri_a: str, uri_b: str) -> Any:
+    """What differs from model ``uri_a`` to ``uri_b``: files, params, metrics, signature,
+    requirements, environment (a :class:`~archivist.models.diff.ModelDiff`)."""
+    from archivist.models.diff import diff_models as _diff
+
+    return _diff(_client(), uri_a, uri_b)

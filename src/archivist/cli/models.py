@@ -331,3 +331,12 @@ def alias(
     client.set_registered_model_alias(name, alias, version)
     now = client.get_model_version_by_alias(name, alias)
     click.echo(f"models:/{name}@{alias} -> version {now.version}")
+
+
+def _add_diff() -> None:
+    from archivist.cli.models_diff import diff
+
+    models.add_command(diff)
+
+
+_add_diff()
