@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from archivist._lazy import lazy_getattr
 from archivist._version import __version__
+from archivist.autolog import autolog
 from archivist.entities import (
     Experiment,
     FileInfo,
@@ -90,6 +91,7 @@ from archivist.fluent import (
 from archivist.fluent_data import add_lineage, lineage, log_input, log_inputs, search_datasets
 from archivist.fluent_models import (
     delete_logged_model_tag,
+    diff_models,
     get_logged_model,
     last_logged_model,
     log_model_params,
@@ -135,6 +137,7 @@ __all__ = [
     "active_run",
     "add_lineage",
     "artifacts",
+    "autolog",
     "create_experiment",
     "data",
     "delete_experiment",
@@ -142,6 +145,7 @@ __all__ = [
     "delete_logged_model_tag",
     "delete_run",
     "delete_tag",
+    "diff_models",
     "end_run",
     "entities",
     "exceptions",

@@ -1,5 +1,6 @@
 """``archivist.sklearn``: the scikit-learn flavor (see :mod:`archivist.flavors.sklearn`)."""
 
+from archivist.autolog.sklearn import autolog
 from archivist.flavors.sklearn import (
     SERIALIZATION_FORMAT_CLOUDPICKLE,
     SERIALIZATION_FORMAT_PICKLE,
@@ -15,6 +16,7 @@ __all__ = [
     "SERIALIZATION_FORMAT_PICKLE",
     "SERIALIZATION_FORMAT_SKOPS",
     "SUPPORTED_SERIALIZATION_FORMATS",
+    "autolog",
     "load_model",
     "log_model",
     "save_model",
