@@ -190,8 +190,8 @@ def test_file_changing_while_stored_takes_its_packs_back(tmp_path: Path) -> None
     calls = {"n": 0}
     real = store._ingest_buffer
 
-    def racing(view: memoryview, written: list[str]) -> object:
-        result = real(view, written)
+    def racing(view: memoryview, digest: str, written: list[str]) -> object:
+        result = real(view, digest, written)
         if calls["n"] == 0:
             calls["n"] += 1
             with open(path, "r+b") as f:  # another process rewrites the file meanwhile
@@ -220,3 +220,22 @@ def test_quarantine_moves_the_damaged_pack_aside(tmp_path: Path) -> None:
     assert store.has(digest)  # the recipe stays: storing the good bytes again repairs it
     store.put(digest, io.BytesIO(data))
     assert store.check(digest) == len(data) and store.read_bytes(digest) == data
+
+
+def test_a_file_stored_already_is_not_cut_again(tmp_path: Path) -> None:
+    """Re-logging a large file costs one hash: no chunking, no chunk ids (issue 7's 'same 1 GiB again')."""
+    store, inner = _local(tmp_path)
+    path = tmp_path / "f"
+    path.write_bytes(os.urandom(4 * MiB))
+    first, _ = store.put_file(path)
+    cut: list[int] = []
+
+    def counting(data: bytes | memoryview) -> bytes:
+        cut.append(len(data))
+        return b"\0" * 32
+
+    store.chunk_id = counting  # type: ignore[method-assign]
+    again, size = store.put_file(path)
+    del store.chunk_id  # the real one again, to check the chunks on read
+    assert (again, size) == (first, 4 * MiB) and cut == []
+    assert store.read_bytes(again) == path.read_bytes()

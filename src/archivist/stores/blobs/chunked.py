@@ -42,7 +42,7 @@ from archivist.stores.blobs.chunkformat import (
     encode_recipe,
 )
 from archivist.stores.blobs.chunkindex import ChunkIndex
-from archivist.stores.blobs.hashing import ALGORITHMS, CHUNK, split
+from archivist.stores.blobs.hashing import ALGORITHMS, CHUNK, new_hasher, split
 from archivist.stores.blobs.selfnamed import HEADER, parse_header
 from archivist.stores.blobs.streams import IterReader
 
@@ -367,7 +367,10 @@ class ChunkedBlobStore(BlobStore):
             with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as m:
                 view = memoryview(m)
                 try:
-                    digest, recipe = self._ingest_buffer(view, written)
+                    # hash first (all cores): a file stored already is not cut again
+                    known = _whole_digest(view)
+                    recipe = None if self.reuse(known) else self._ingest_buffer(view, known, written)
+                    digest = known
                 finally:
                     view.release()
             after = os.stat(path)
@@ -382,16 +385,10 @@ class ChunkedBlobStore(BlobStore):
             self._write_recipe(digest, recipe)
         return digest, before.st_size
 
-    def _ingest_buffer(self, view: memoryview, written: list[str]) -> tuple[str, Recipe | None]:
-        """Chunk, deduplicate and store the bytes of ``view`` (a memory-mapped file).
-
-        Three threads share the work: FastCDC finds the cuts, one thread hashes the whole
-        file, and this one hashes chunks and assembles packs (written by a fourth). Once
-        the whole-file digest is known and already stored, the rest is skipped. Returns
-        the digest and the recipe to store (None when the file was already there).
-        """
-        import blake3
-
+    def _ingest_buffer(self, view: memoryview, digest: str, written: list[str]) -> Recipe:
+        """Chunk, deduplicate and store the bytes of ``view`` (a memory-mapped file whose
+        whole-file ``digest`` is known): FastCDC finds the cuts in one thread while this
+        one hashes chunks and assembles packs (written by another). Returns the recipe."""
         cuts: queue.Queue[list[tuple[int, int]] | BaseException | None] = queue.Queue(64)
         stop = threading.Event()
 
@@ -410,15 +407,6 @@ class ChunkedBlobStore(BlobStore):
             except BaseException as e:  # handed to the consumer
                 cuts.put(e)
 
-        def whole() -> str:
-            h = blake3.blake3()
-            step = 16 << 20
-            for start in range(0, len(view), step):
-                if stop.is_set():
-                    return ""
-                h.update(view[start : start + step])
-            return f"blake3:{h.hexdigest()}"
-
         def chunks() -> Iterator[memoryview]:
             while True:
                 item = cuts.get()
@@ -430,25 +418,20 @@ class ChunkedBlobStore(BlobStore):
                     yield view[offset : offset + length]
 
         cutter = threading.Thread(target=cut, name="archivist-cdc", daemon=True)
-        with ThreadPoolExecutor(1, thread_name_prefix="archivist-hash") as pool:
-            hashed = pool.submit(whole)
-            cutter.start()
-            try:
-                recipe = self._store_chunks(
-                    chunks(),
-                    compress=_worth_compressing(view[:_SAMPLE]),
-                    written=written,
-                    done=lambda: hashed.done() and self.reuse(hashed.result()),
-                )
-                digest = hashed.result()
-            finally:
-                stop.set()
-                while cutter.is_alive():
-                    try:
-                        cuts.get_nowait()
-                    except queue.Empty:
-                        cutter.join(0.01)
-        return digest, recipe
+        cutter.start()
+        try:
+            recipe = self._store_chunks(
+                chunks(), compress=_worth_compressing(view[:_SAMPLE]), written=written
+            )
+        finally:
+            stop.set()
+            while cutter.is_alive():
+                try:
+                    cuts.get_nowait()
+                except queue.Empty:
+                    cutter.join(0.01)
+        assert recipe is not None, "chunks were stored without a stop request"
+        return recipe
 
     def _ingest_stream(self, data: BinaryIO, expected: str) -> None:
         import blake3
@@ -754,6 +737,13 @@ class _Chain(io.RawIOBase):
                 break
             out += part
         return bytes(out)
+
+
+def _whole_digest(view: memoryview) -> str:
+    """The file's identity: blake3 over the mapped bytes, on all cores."""
+    h = new_hasher("blake3", threads=True)
+    h.update(view)
+    return f"blake3:{h.hexdigest()}"
 
 
 def _zstd() -> Any:
