@@ -224,7 +224,7 @@ def test_quarantine_moves_the_damaged_pack_aside(tmp_path: Path) -> None:
 
 def test_a_file_stored_already_is_not_cut_again(tmp_path: Path) -> None:
     """Re-logging a large file costs one hash: no chunking, no chunk ids (issue 7's 'same 1 GiB again')."""
-    store, inner = _local(tmp_path)
+    store, _inner = _local(tmp_path)
     path = tmp_path / "f"
     path.write_bytes(os.urandom(4 * MiB))
     first, _ = store.put_file(path)
