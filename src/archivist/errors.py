@@ -134,6 +134,8 @@ class StorageFull(ArchivistError, OSError):
     """The disk (or quota) holding the blob store or the database is full; nothing was kept."""
 
     error_code = "INSUFFICIENT_STORAGE"
+    #: the artifact being logged, when the error names one
+    artifact: str | None = None
 
 
 class PermissionDenied(ArchivistError, PermissionError):

@@ -185,3 +185,19 @@ def test_a_real_full_disk(tmpfs: Path, tmp_path: Path, monkeypatch: pytest.Monke
     assert len(client.artifact_store.entries(run_id, "rows")) == logged_rows
     report = verify(client.tracking_store, client.artifact_store.blobs)
     assert report.ok, report.problems()
+
+
+def test_a_full_database_disk_refuses_params_and_metrics_clearly(tmpfs: Path, tmp_path: Path) -> None:
+    """Not only artifacts: any write meeting a full database disk is StorageFull, then works again."""
+    client = ArchivistClient(f"sqlite:///{tmpfs / 'db' / 'archivist.db'}")
+    run_id = client.create_run("0").info.run_id
+    client.log_param(run_id, "kept", "1")
+    filler = tmpfs / "filler"
+    fill(filler)
+    with pytest.raises(StorageFull, match="the database .* cannot grow: the disk is full"):
+        for i in range(2000):  # enough new pages to need the space
+            client.log_param(run_id, f"p{i}", "x" * 500)
+    filler.unlink()
+    client.log_param(run_id, "after", "2")
+    params = client.get_run(run_id).data.params
+    assert params["kept"] == "1" and params["after"] == "2"

@@ -10,26 +10,13 @@ again once space is freed.
 from __future__ import annotations
 
 import contextlib
-import errno
 from collections.abc import Iterator
 
 from archivist.errors import StorageFull
 from archivist.stores.artifacts.naming import describe_owner
+from archivist.stores.db.diskfull import disk_full
 
 __all__ = ["disk_full", "storing"]
-
-_FULL_ERRNOS = (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC))
-
-
-def disk_full(exc: BaseException) -> bool:
-    """Whether ``exc`` (or the driver error it wraps) says the disk is full."""
-    orig = getattr(exc, "orig", None) or exc
-    if isinstance(orig, OSError) and orig.errno in _FULL_ERRNOS:
-        return True
-    if getattr(orig, "sqlstate", None) == "53100":  # psycopg: disk_full
-        return True
-    return type(orig).__module__ == "sqlite3" and "database or disk is full" in str(orig)
-
 
 @contextlib.contextmanager
 def storing(owner_id: str, what: str, where: str) -> Iterator[None]:
@@ -40,10 +27,14 @@ def storing(owner_id: str, what: str, where: str) -> Iterator[None]:
     try:
         yield
     except Exception as e:
-        if isinstance(e, StorageFull) or not disk_full(e):
+        if isinstance(e, StorageFull) and e.artifact is not None:
+            raise
+        if not (isinstance(e, StorageFull) or disk_full(e)):
             raise
         detail = str(getattr(e, "orig", None) or e).strip()
-        raise StorageFull(
+        err = StorageFull(
             f"cannot log {what} to {describe_owner(owner_id)}: the disk is full ({detail}); "
             f"nothing was logged. Free space where {where} live, then log it again"
-        ) from None
+        )
+        err.artifact = what
+        raise err from None

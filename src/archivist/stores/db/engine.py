@@ -14,10 +14,11 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, DBAPIError
 
-from archivist.errors import InvalidArgument, ReadOnlyStore, missing
+from archivist.errors import InvalidArgument, ReadOnlyStore, StorageFull, missing
 from archivist.stores._readonly import folder_read_only, read_only_error, sqlite_read_uri
+from archivist.stores.db.diskfull import disk_full
 from archivist.stores.db.schema import SCHEMA_REVISION, metadata
 from archivist.stores.db.turns import WriterTurns
 
@@ -160,6 +161,14 @@ class Database:
                 raise InvalidArgument(
                     f"the database refused a value: {str(e.orig).strip().splitlines()[0]}; "
                     "nothing was written: shorten the value or remove NUL characters"
+                ) from None
+            except DBAPIError as e:
+                if not disk_full(e):
+                    raise
+                raise StorageFull(
+                    f"the database {self._where()} cannot grow: the disk is full "
+                    f"({str(getattr(e, 'orig', None) or e).strip()}); nothing was written. "
+                    "Free space on that disk, then try again"
                 ) from None
 
     @contextmanager
