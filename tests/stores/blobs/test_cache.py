@@ -148,8 +148,8 @@ def test_concurrent_processes_share_the_cache(s3_uri: str, tmp_path: Path) -> No
         )
         for _ in range(5)
     ]
-    for p in procs:
-        out, err = p.communicate(timeout=300)
+    outputs = [p.communicate(timeout=300) for p in procs]  # every pipe read and closed
+    for p, (out, err) in zip(procs, outputs, strict=True):
         assert p.returncode == 0, err
         for d, size in json.loads(out).items():
             assert size == 40_000 + digests.index(d)

@@ -194,7 +194,7 @@ def test_a_full_database_disk_refuses_params_and_metrics_clearly(tmpfs: Path, tm
     client.log_param(run_id, "kept", "1")
     filler = tmpfs / "filler"
     fill(filler)
-    with pytest.raises(StorageFull, match="the database .* cannot grow: the disk is full"):
+    with pytest.raises(StorageFull, match=r"the database .* cannot grow: the disk is full"):
         for i in range(2000):  # enough new pages to need the space
             client.log_param(run_id, f"p{i}", "x" * 500)
     filler.unlink()

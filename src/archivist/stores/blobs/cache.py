@@ -146,12 +146,13 @@ class BlobCache:
         try:
             download(str(tmp))
             os.chmod(tmp, 0o444)
+            size = os.stat(tmp).st_size  # not of ``final``: another process may evict it at once
             final.parent.mkdir(parents=True, exist_ok=True)
             os.replace(tmp, final)  # another process may have installed the same bytes: fine
         finally:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
-        self._record(digest, final.stat().st_size)
+        self._record(digest, size)
         return final
 
     def evict(self, digest: str) -> None:
