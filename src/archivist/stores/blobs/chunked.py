@@ -430,7 +430,6 @@ class ChunkedBlobStore(BlobStore):
                     cuts.get_nowait()
                 except queue.Empty:
                     cutter.join(0.01)
-        assert recipe is not None, "chunks were stored without a stop request"
         return recipe
 
     def _ingest_stream(self, data: BinaryIO, expected: str) -> None:
@@ -447,7 +446,6 @@ class ChunkedBlobStore(BlobStore):
                 yield chunk
 
         recipe = self._store_chunks(chunks(), compress=_worth_compressing(memoryview(head)), written=[])
-        assert recipe is not None
         digest = f"blake3:{whole.hexdigest()}"
         if digest != expected:
             raise InvalidArgument(
@@ -467,13 +465,8 @@ class ChunkedBlobStore(BlobStore):
         *,
         compress: bool,
         written: list[str],
-        done: Callable[[], bool] = lambda: False,
-    ) -> Recipe | None:
-        """Store the new chunks of one file, in order; returns its recipe.
-
-        ``done()`` is asked between batches; when it says the file is already stored,
-        this stops and returns None.
-        """
+    ) -> Recipe:
+        """Store the new chunks of one file, in order; returns its recipe."""
 
         recipe: list[tuple[bytes, int]] = []
         size = 0
@@ -522,10 +515,6 @@ class ChunkedBlobStore(BlobStore):
                 batch.append((chunk_id, data))
                 if len(batch) >= 256:
                     flush_batch()
-                    if done():
-                        for w in writes:
-                            w.result()
-                        return None
             flush_batch()
             if builder.rows:
                 writes.append(writer.submit(self._write_pack, builder, written))
